@@ -53,95 +53,102 @@ class HTTPException(SatchelError):
         return {"status": self.status_code, "detail": self.detail}
 
 
-class BadRequest(HTTPException):
+class _FixedStatus(HTTPException):
+    """An HTTP error whose status is fixed by its class: ``NotFound("No such post")``."""
+
+    def __init__(self, detail: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(None, detail, headers)
+
+
+class BadRequest(_FixedStatus):
     """400: the request is malformed."""
 
     status_code = 400
 
 
-class Unauthorized(HTTPException):
+class Unauthorized(_FixedStatus):
     """401: authentication is required."""
 
     status_code = 401
 
 
-class Forbidden(HTTPException):
+class Forbidden(_FixedStatus):
     """403: the client may not do this."""
 
     status_code = 403
 
 
-class NotFound(HTTPException):
+class NotFound(_FixedStatus):
     """404: nothing lives at this URL."""
 
     status_code = 404
 
 
-class MethodNotAllowed(HTTPException):
+class MethodNotAllowed(_FixedStatus):
     """405: the URL exists, the method does not; carries the ``Allow`` header."""
 
     status_code = 405
 
     def __init__(self, allowed: Sequence[str], detail: str | None = None) -> None:
         self.allowed = tuple(allowed)
-        super().__init__(detail=detail, headers={"Allow": ", ".join(self.allowed)})
+        super().__init__(detail, {"Allow": ", ".join(self.allowed)})
 
 
-class NotAcceptable(HTTPException):
+class NotAcceptable(_FixedStatus):
     """406: no representation fits the ``Accept`` header."""
 
     status_code = 406
 
 
-class Conflict(HTTPException):
+class Conflict(_FixedStatus):
     """409: the request conflicts with the current state."""
 
     status_code = 409
 
 
-class PayloadTooLarge(HTTPException):
+class PayloadTooLarge(_FixedStatus):
     """413: the body (or a part of it) is over a configured limit."""
 
     status_code = 413
 
 
-class URITooLong(HTTPException):
+class URITooLong(_FixedStatus):
     """414: the request target is over the limit."""
 
     status_code = 414
 
 
-class UnsupportedMediaType(HTTPException):
+class UnsupportedMediaType(_FixedStatus):
     """415: the body's content type is not one the handler accepts."""
 
     status_code = 415
 
 
-class RangeNotSatisfiable(HTTPException):
+class RangeNotSatisfiable(_FixedStatus):
     """416: the requested byte range lies outside the resource."""
 
     status_code = 416
 
 
-class TooManyRequests(HTTPException):
+class TooManyRequests(_FixedStatus):
     """429: the client is being throttled."""
 
     status_code = 429
 
 
-class RequestHeaderFieldsTooLarge(HTTPException):
+class RequestHeaderFieldsTooLarge(_FixedStatus):
     """431: a header (or all of them) is over the limit."""
 
     status_code = 431
 
 
-class ServiceUnavailable(HTTPException):
+class ServiceUnavailable(_FixedStatus):
     """503: a backing service is down; try again later."""
 
     status_code = 503
 
 
-class ValidationError(HTTPException):
+class ValidationError(_FixedStatus):
     """422: request data failed validation.
 
     ``errors`` is a list of ``{"loc": [...], "msg": str, "type": str}`` dicts, the
@@ -153,7 +160,7 @@ class ValidationError(HTTPException):
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         self.errors = errors
-        super().__init__(detail="Request validation failed")
+        super().__init__("Request validation failed")
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON body: the status, a summary and each error."""

@@ -295,7 +295,7 @@ class Request:
         over one raises 413, malformed input 400.
         """
         if self._form is None:
-            from satchel.http.forms import FormLimits, parse_form  # noqa: PLC0415 - loaded only by form users
+            from satchel.http.forms import FormLimits, parse_form
 
             if limits is None:
                 limits = getattr(self.app, "form_limits", None) or FormLimits()

@@ -1,0 +1,550 @@
+"""Call plans: a handler's signature, read once at startup, applied per request.
+
+:func:`build_plan` looks at every parameter of a handler (or provider) and
+decides where its value comes from and how it is converted. Per request,
+:meth:`CallPlan.resolve` only runs those decisions: no signature inspection, no
+type-hint evaluation, no adapter construction on the hot path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+from satchel.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from satchel.handlers.coerce import (
+    Coercer,
+    CoercionError,
+    sequence_item,
+    simple_coercer,
+    unwrap_optional,
+)
+from satchel.handlers.params import Body, File, Param, Provide
+from satchel.handlers.providers import Provider, ProviderContext, ProviderRegistry, RunSync
+from satchel.http.request import Request
+from satchel.routing.converters import Converter
+
+REQUIRED: Any = inspect.Parameter.empty
+
+_JSON_TYPES = ("application/json",)
+
+
+@dataclasses.dataclass(eq=False)
+class Source:
+    """Where one parameter's value comes from, and how it is converted."""
+
+    name: str
+    kind: str
+    alias: str
+    annotation: Any
+    default: Any = REQUIRED
+    coerce: Coercer | None = None
+    adapter: Any = None
+    many: bool = False
+    provider: Provider | None = None
+    marker: Param | None = None
+
+    @property
+    def required(self) -> bool:
+        """Whether a missing value is an error."""
+        return self.default is REQUIRED
+
+
+def _is_model(annotation: Any) -> bool:
+    if not isinstance(annotation, type):
+        return False
+    if dataclasses.is_dataclass(annotation):
+        return True
+    return hasattr(annotation, "model_validate") and hasattr(annotation, "model_fields")
+
+
+def _adapter(annotation: Any, marker: Param | None) -> Any:
+    # Imported here so apps that never validate through pydantic never load it.
+    from pydantic import Field, TypeAdapter
+
+    if marker is not None and marker.constraints:
+        annotation = Annotated[annotation, Field(**marker.constraints)]
+    return TypeAdapter(annotation)
+
+
+def _upload_type() -> Any:
+    from satchel.http.datastructures import UploadFile
+
+    return UploadFile
+
+
+def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        localns = dict(inspect.getclosurevars(func).nonlocals)
+    except (TypeError, ValueError):
+        localns = {}
+    try:
+        return get_type_hints(func, localns=localns, include_extras=True)
+    except Exception as exc:
+        raise ImproperlyConfigured(
+            f"cannot read the type annotations of {func.__module__}.{func.__qualname__}: {exc}. "
+            "Define the annotated types at module level or import them."
+        ) from exc
+
+
+def build_plan(
+    func: Callable[..., Any],
+    *,
+    path_converters: dict[str, Converter],
+    providers: ProviderRegistry,
+    run_sync: RunSync,
+    websocket_type: Any = None,
+    _stack: tuple[Provider, ...] = (),
+) -> CallPlan:
+    """Read ``func``'s signature and return how to call it for a request."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    hints = _resolve_hints(func)
+    signature = inspect.signature(func)
+    sources: list[Source] = []
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ImproperlyConfigured(f"{where}: *args and **kwargs parameters are not supported")
+        annotation = hints.get(param.name, param.annotation)
+        sources.append(
+            _source_for(param, annotation, where, path_converters, providers, websocket_type)
+        )
+    plan = CallPlan(func, sources, run_sync)
+    for source in sources:
+        if source.provider is not None:
+            provider = source.provider
+            if provider in _stack:
+                chain = " -> ".join(p.describe() for p in (*_stack, provider))
+                raise ImproperlyConfigured(f"providers depend on each other in a loop: {chain}")
+            if provider.plan is None:
+                provider.plan = build_plan(
+                    provider.func,
+                    path_converters=path_converters,
+                    providers=providers,
+                    run_sync=run_sync,
+                    websocket_type=websocket_type,
+                    _stack=(*_stack, provider),
+                )
+    return plan
+
+
+def _source_for(
+    param: inspect.Parameter,
+    annotation: Any,
+    where: str,
+    path_converters: dict[str, Converter],
+    providers: ProviderRegistry,
+    websocket_type: Any,
+) -> Source:
+    name = param.name
+    default = param.default
+    marker: Param | None = None
+    provide: Provide | None = None
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        for extra in extras:
+            if isinstance(extra, Param):
+                marker = extra
+            elif isinstance(extra, Provide):
+                provide = extra
+        annotation = base
+    empty = annotation is inspect.Parameter.empty
+
+    if provide is not None:
+        provider = _explicit_provider(provide, providers, where, name)
+        return Source(name, "provider", name, annotation, default, provider=provider)
+    if not empty and isinstance(annotation, type):
+        if issubclass(annotation, Request):
+            return Source(name, "request", name, annotation)
+        if websocket_type is not None and issubclass(annotation, websocket_type):
+            return Source(name, "request", name, annotation)
+
+    if marker is None:
+        if name in path_converters:
+            return _path_source(name, annotation, default, path_converters[name], where)
+        provider = providers.find(annotation, name)
+        if provider is not None:
+            return Source(name, "provider", name, annotation, default, provider=provider)
+        inner, _ = unwrap_optional(annotation)
+        if _is_model(inner) or (not empty and _is_upload(inner)):
+            marker = File() if _is_upload(inner) else Body()
+        else:
+            marker = _default_marker(name, annotation, where)
+
+    kind = marker.source
+    if kind == "path":
+        if name not in path_converters:
+            raise ImproperlyConfigured(f"{where}: Path() parameter {name!r} is not in the route")
+        return _path_source(name, annotation, default, path_converters[name], where)
+    alias = marker.alias or (name.replace("_", "-") if kind == "header" else name)
+    if kind == "header":
+        alias = alias.lower()
+    source = Source(name, kind, alias, annotation, default, marker=marker)
+    inner, optional = unwrap_optional(annotation)
+    if optional and default is REQUIRED:
+        source.default = None
+    if kind in ("body", "form", "file"):
+        if kind == "file" or (kind == "form" and not _is_model(inner)):
+            item = sequence_item(inner)
+            source.many = item is not None
+        if not empty and inner is not Any and not _is_upload(inner):
+            source.adapter = _adapter(annotation, marker)
+        return source
+    item = sequence_item(inner)
+    if item is not None:
+        source.many = True
+        item_coercer = simple_coercer(item) if not marker.constraints else None
+        if item_coercer is not None:
+            source.coerce = item_coercer
+        else:
+            source.adapter = _adapter(annotation, marker)
+        return source
+    if _is_model(inner):  # a model grouping several query parameters
+        source.kind = kind + "_model"
+        source.adapter = _adapter(annotation, marker)
+        return source
+    coercer = simple_coercer(str if empty else inner) if not marker.constraints else None
+    if coercer is not None:
+        source.coerce = coercer
+    else:
+        source.adapter = _adapter(annotation, marker)
+    return source
+
+
+def _is_upload(annotation: Any) -> bool:
+    item = sequence_item(annotation)
+    target = item if item is not None else annotation
+    return (
+        isinstance(target, type) and target.__name__ == "UploadFile" and (target is _upload_type())
+    )
+
+
+def _default_marker(name: str, annotation: Any, where: str) -> Param:
+    from satchel.handlers.params import Query
+
+    inner, _ = unwrap_optional(annotation)
+    if annotation is inspect.Parameter.empty or simple_coercer(inner) is not None:
+        return Query()
+    item = sequence_item(inner)
+    if item is not None and (simple_coercer(item) is not None or get_origin(item) is Annotated):
+        return Query()
+    if get_origin(inner) is Annotated or inner is Any:
+        return Query()
+    raise ImproperlyConfigured(
+        f"{where}: cannot tell where parameter {name!r} ({annotation!r}) comes from. "
+        "Mark it with Annotated[..., Query()/Header()/Cookie()/Body()/Form()], "
+        "or register a provider for its type."
+    )
+
+
+def _path_source(
+    name: str, annotation: Any, default: Any, converter: Converter, where: str
+) -> Source:
+    if default is not REQUIRED:
+        raise ImproperlyConfigured(f"{where}: path parameter {name!r} cannot have a default")
+    source = Source(name, "path", name, annotation)
+    if annotation is inspect.Parameter.empty or annotation is converter.type or annotation is Any:
+        return source
+    # The converter produced one type, the handler wants another: convert from text.
+    coercer = simple_coercer(annotation)
+    if coercer is not None:
+        source.coerce = lambda value, _c=coercer: _c(str(value))  # type: ignore[misc]
+    else:
+        source.adapter = _adapter(annotation, None)
+    return source
+
+
+def _explicit_provider(
+    provide: Provide, providers: ProviderRegistry, where: str, name: str
+) -> Provider:
+    if provide.dependency is not None:
+        found = next((p for p in providers.all() if p.func is provide.dependency), None)
+        return found or Provider(provide.dependency, name=name)
+    found = providers.find(inspect.Parameter.empty, provide.name or name)
+    if found is None:
+        raise ImproperlyConfigured(f"{where}: no provider named {provide.name or name!r}")
+    return found
+
+
+class CallPlan:
+    """How to call one handler or provider for a request."""
+
+    def __init__(self, func: Callable[..., Any], sources: list[Source], run_sync: RunSync) -> None:
+        self.func = func
+        self.sources = sources
+        self.run_sync = run_sync
+        self.is_async = inspect.iscoroutinefunction(func)
+        self.needs_providers = any(s.provider is not None for s in sources)
+        #: Only path parameters that need no conversion: pass ``path_params`` as they are.
+        self.path_only = all(
+            s.kind == "path" and s.coerce is None and s.adapter is None for s in sources
+        )
+
+    async def resolve(self, request: Any, ctx: ProviderContext | None) -> dict[str, Any]:
+        """Return the keyword arguments for ``func``; invalid input raises 422/400/415."""
+        if self.path_only:
+            return request.path_params  # type: ignore[no-any-return]
+        kwargs: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        body_cache: list[Any] = []
+        for source in self.sources:
+            kind = source.kind
+            if kind == "path":
+                raw = request.path_params[source.name]
+                if source.coerce is None and source.adapter is None:
+                    kwargs[source.name] = raw
+                    continue
+                _convert(source, raw, kwargs, errors, "path")
+            elif kind == "request":
+                kwargs[source.name] = request
+            elif kind == "provider":
+                assert source.provider is not None and ctx is not None
+                kwargs[source.name] = await provide(source.provider, request, ctx, self.run_sync)
+            elif kind == "query":
+                _from_multi(source, request.query, kwargs, errors)
+            elif kind == "header":
+                _from_multi(source, request.headers, kwargs, errors)
+            elif kind == "cookie":
+                value = request.cookies.get(source.alias)
+                _take(source, value, kwargs, errors)
+            elif kind in ("query_model", "header_model", "cookie_model"):
+                _group(source, request, kwargs, errors)
+            elif kind == "body":
+                await _body(source, request, kwargs, errors, body_cache, self)
+            else:  # form, file
+                await _form(source, request, kwargs, errors)
+        if errors:
+            raise ValidationError(errors)
+        return kwargs
+
+    @property
+    def body_sources(self) -> list[Source]:
+        """The parameters read from the JSON body."""
+        return [s for s in self.sources if s.kind == "body"]
+
+
+def _from_multi(source: Source, multi: Any, kwargs: dict[str, Any], errors: list[Any]) -> None:
+    if source.many:
+        values = multi.getall(source.alias)
+        if not values:
+            _take(source, None, kwargs, errors)
+            return
+        if source.coerce is not None:
+            out = []
+            for index, value in enumerate(values):
+                try:
+                    out.append(source.coerce(value))
+                except CoercionError as exc:
+                    errors.append(_error(source, str(exc), exc.kind, index))
+                    return
+            kwargs[source.name] = out
+        else:
+            _convert(source, values, kwargs, errors, source.kind)
+        return
+    _take(source, multi.get(source.alias), kwargs, errors)
+
+
+def _take(source: Source, value: Any, kwargs: dict[str, Any], errors: list[Any]) -> None:
+    if value is None:
+        if source.required:
+            errors.append(_error(source, "Field required", "missing"))
+        else:
+            kwargs[source.name] = source.default
+        return
+    _convert(source, value, kwargs, errors, source.kind)
+
+
+def _convert(
+    source: Source, value: Any, kwargs: dict[str, Any], errors: list[Any], where: str
+) -> None:
+    if source.coerce is not None:
+        try:
+            kwargs[source.name] = source.coerce(value)
+        except CoercionError as exc:
+            errors.append(_error(source, str(exc), exc.kind))
+        return
+    if source.adapter is None:
+        kwargs[source.name] = value
+        return
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        kwargs[source.name] = source.adapter.validate_python(value)
+    except PydanticError as exc:
+        errors.extend(pydantic_errors(exc, [where, source.alias]))
+
+
+def _error(source: Source, msg: str, kind: str, index: int | None = None) -> dict[str, Any]:
+    loc: list[Any] = [source.kind.removesuffix("_model"), source.alias]
+    if index is not None:
+        loc.append(index)
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
+def pydantic_errors(exc: Any, prefix: list[Any]) -> list[dict[str, Any]]:
+    """Convert a pydantic ``ValidationError`` to Satchel's error list under ``prefix``."""
+    out = []
+    for err in exc.errors(include_url=False, include_context=False, include_input=False):
+        loc = list(prefix) + [p for p in err["loc"] if p != "__root__"]
+        out.append({"loc": loc, "msg": err["msg"], "type": err["type"]})
+    return out
+
+
+def _group(source: Source, request: Any, kwargs: dict[str, Any], errors: list[Any]) -> None:
+    kind = source.kind.removesuffix("_model")
+    if kind == "cookie":
+        data: dict[str, Any] = dict(request.cookies)
+    else:
+        multi = request.query if kind == "query" else request.headers
+        data = {}
+        fields = getattr(source.annotation, "model_fields", {})
+        for key in multi:
+            info = fields.get(key)
+            many = info is not None and sequence_item(unwrap_optional(info.annotation)[0])
+            data[key] = multi.getall(key) if many else multi.get(key)
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        kwargs[source.name] = source.adapter.validate_python(data)
+    except PydanticError as exc:
+        errors.extend(pydantic_errors(exc, [kind]))
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type in _JSON_TYPES or content_type.endswith("+json")
+
+
+async def _body(
+    source: Source,
+    request: Any,
+    kwargs: dict[str, Any],
+    errors: list[Any],
+    cache: list[Any],
+    plan: CallPlan,
+) -> None:
+    from pydantic import ValidationError as PydanticError
+
+    content_type = request.content_type
+    raw = await request.body()
+    if not raw:
+        if source.required:
+            errors.append({"loc": ["body"], "msg": "A JSON body is required", "type": "missing"})
+        else:
+            kwargs[source.name] = source.default
+        return
+    if not _is_json(content_type):
+        raise UnsupportedMediaType(
+            f"Expected a JSON body (Content-Type: application/json), got "
+            f"{content_type or 'no Content-Type'}"
+        )
+    embed = (source.marker is not None and source.marker.embed) or len(plan.body_sources) > 1
+    if not embed:
+        if source.adapter is None:
+            kwargs[source.name] = await request.json()
+            return
+        try:
+            kwargs[source.name] = source.adapter.validate_json(raw)
+        except PydanticError as exc:
+            _json_errors(exc, ["body"], errors)
+        return
+    if not cache:
+        cache.append(await request.json())
+    document = cache[0]
+    if not isinstance(document, dict):
+        errors.append(
+            {"loc": ["body"], "msg": "Input should be a JSON object", "type": "dict_type"}
+        )
+        return
+    if source.alias not in document:
+        if source.required:
+            errors.append(
+                {"loc": ["body", source.alias], "msg": "Field required", "type": "missing"}
+            )
+        else:
+            kwargs[source.name] = source.default
+        return
+    value = document[source.alias]
+    if source.adapter is None:
+        kwargs[source.name] = value
+        return
+    try:
+        kwargs[source.name] = source.adapter.validate_python(value)
+    except PydanticError as exc:
+        errors.extend(pydantic_errors(exc, ["body", source.alias]))
+
+
+def _json_errors(exc: Any, prefix: list[Any], errors: list[Any]) -> None:
+    details = exc.errors(include_url=False, include_context=False, include_input=False)
+    if any(e["type"] == "json_invalid" for e in details):
+        first = next(e for e in details if e["type"] == "json_invalid")
+        raise BadRequest(f"Malformed JSON body: {first['msg']}")
+    errors.extend(pydantic_errors(exc, prefix))
+
+
+async def _form(source: Source, request: Any, kwargs: dict[str, Any], errors: list[Any]) -> None:
+    form = await request.form()
+    if (
+        source.kind == "form"
+        and source.adapter is not None
+        and _is_model(unwrap_optional(source.annotation)[0])
+    ):
+        model = unwrap_optional(source.annotation)[0]
+        fields = getattr(model, "model_fields", {})
+        data: dict[str, Any] = {}
+        for key in form:
+            info = fields.get(key)
+            many = info is not None and sequence_item(unwrap_optional(info.annotation)[0])
+            data[key] = form.getall(key) if many else form.get(key)
+        from pydantic import ValidationError as PydanticError
+
+        try:
+            kwargs[source.name] = source.adapter.validate_python(data)
+        except PydanticError as exc:
+            errors.extend(pydantic_errors(exc, ["form"]))
+        return
+    values = form.getall(source.alias)
+    if source.kind == "file":
+        upload = _upload_type()
+        values = [v for v in values if isinstance(v, upload)]
+        if not values:
+            _take(source, None, kwargs, errors)
+            return
+        kwargs[source.name] = values if source.many else values[0]
+        return
+    if not values:
+        _take(source, None, kwargs, errors)
+        return
+    _convert(source, values if source.many else values[0], kwargs, errors, "form")
+
+
+async def provide(provider: Provider, request: Any, ctx: ProviderContext, run_sync: RunSync) -> Any:
+    """Return ``provider``'s value for this request, computing it once."""
+    key = id(provider)
+    if key in ctx.values:
+        return ctx.values[key]
+    assert provider.plan is not None
+    kwargs = await provider.plan.resolve(request, ctx)
+    func = provider.func
+    if provider.is_async_gen:
+        gen = func(**kwargs)
+        value = await gen.__anext__()
+        ctx.cleanups.append((gen, True))
+    elif provider.is_sync_gen:
+        gen = func(**kwargs)
+        value = await run_sync(next, gen)
+        ctx.cleanups.append((gen, False))
+    elif provider.is_async:
+        value = await func(**kwargs)
+    else:
+        value = await run_sync(func, **kwargs)
+    ctx.values[key] = value
+    return value
+
+
+__all__ = ["REQUIRED", "CallPlan", "Source", "build_plan", "provide", "pydantic_errors"]
