@@ -1,0 +1,1 @@
+"""Built-in ``satchel`` commands, one module per command group."""
