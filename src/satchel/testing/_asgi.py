@@ -340,9 +340,9 @@ class Lifespan:
         self._to_app.put_nowait({"type": f"lifespan.{phase}"})
         message = await self._from_app.get()
         if message is None:
-            if self._error is not None:
+            if self._error is not None and phase == "startup":
                 self._error.add_note(
-                    f"Raised by the app during lifespan {phase}. An app without lifespan"
+                    "Raised by the app during lifespan startup. An app without lifespan"
                     " support should return on a 'lifespan' scope; or use the client"
                     " without 'with' to skip lifespan."
                 )

@@ -22,6 +22,9 @@ from satchel.types import ASGIApp
 
 T = TypeVar("T")
 
+#: Seconds ``close()`` waits for the app's leftover tasks and worker threads.
+_STOP_TIMEOUT = 10.0
+
 
 class _LoopHandle:
     """What the loop's owner and its finalizer share: the loop, its thread, a lock."""
@@ -43,6 +46,9 @@ class _LoopThread:
     def __init__(self) -> None:
         self._handle = _LoopHandle()
         self._finalizer = weakref.finalize(self, _stop_loop, self._handle)
+        # At interpreter exit the daemon thread just dies; waiting on the app there
+        # could only hang the exit.
+        self._finalizer.atexit = False
 
     @property
     def closed(self) -> bool:
@@ -95,10 +101,19 @@ def _stop_loop(handle: _LoopHandle) -> None:
         # Collected on the loop's own thread: waiting for the loop would deadlock.
         loop.call_soon(loop.stop)
         return
-    asyncio.run_coroutine_threadsafe(_wind_down(), loop).result()
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join()
-    loop.close()
+    wound_down = asyncio.run_coroutine_threadsafe(_wind_down(), loop)
+    try:
+        wound_down.result(timeout=_STOP_TIMEOUT)
+    except TimeoutError:
+        raise RuntimeError(
+            f"The app's tasks or worker threads were still running {_STOP_TIMEOUT} s"
+            " after the TestClient closed; they were abandoned."
+        ) from None
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=_STOP_TIMEOUT)
+        if not thread.is_alive():
+            loop.close()
 
 
 async def _wind_down() -> None:

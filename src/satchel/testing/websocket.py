@@ -17,7 +17,7 @@ import httpx
 import orjson
 
 from satchel.exceptions import WebSocketDisconnect
-from satchel.testing._asgi import ClientDisconnected
+from satchel.testing._asgi import CLOSE_GRACE, ClientDisconnected
 from satchel.types import ASGIApp, Message, Scope
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ class WebSocketChannel:
             if self._disconnect is None:
                 self._disconnect = {"type": "websocket.disconnect", "code": 1006, "reason": ""}
                 self._to_app.put_nowait(self._disconnect)
-            await self._wait_app()
+            await self._wait_app(CLOSE_GRACE)
             raise
         if message["type"] != "websocket.accept":
             raise RuntimeError(f"Expected 'websocket.accept', the app sent {message['type']!r}.")
@@ -86,7 +86,7 @@ class WebSocketChannel:
         if self._disconnect is None:
             self._disconnect = {"type": "websocket.disconnect", "code": code, "reason": reason}
             self._to_app.put_nowait(self._disconnect)
-        await self._wait_app()
+        await self._wait_app(self.timeout)
         error, self._error = self._error, None
         if error is not None and self._raise and not isinstance(error, WebSocketDisconnect):
             raise error
@@ -113,10 +113,10 @@ class WebSocketChannel:
             raise WebSocketDisconnect(*self._close)
         return message
 
-    async def _wait_app(self) -> None:
+    async def _wait_app(self, grace: float | None) -> None:
         if self._task is None:
             return
-        _, pending = await asyncio.wait({self._task}, timeout=self.timeout)
+        _, pending = await asyncio.wait({self._task}, timeout=grace)
         if pending:
             self._task.cancel()
             await asyncio.wait({self._task})
