@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from typing import Any
 
@@ -319,6 +320,18 @@ def test_all_requests_run_on_one_background_loop() -> None:
     client.close()
     assert len(set(seen)) == 1
     assert seen[0][1] != threading.get_ident()
+
+
+def test_dropped_client_stops_its_loop_thread() -> None:
+    before = set(threading.enumerate())
+    client = TestClient(echo_app)
+    client.get("/")
+    started = [t for t in threading.enumerate() if t not in before]
+    assert [t.name for t in started] == ["satchel-testclient"]
+    del client
+    gc.collect()
+    started[0].join(timeout=5)
+    assert not started[0].is_alive()
 
 
 def test_closed_client_refuses_requests() -> None:
