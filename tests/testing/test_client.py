@@ -11,11 +11,8 @@ import httpx
 import pytest
 
 from satchel.testing import LifespanFailed, TestClient
-from satchel.testing import plugin as satchel_plugin
 from satchel.types import Message, Receive, Scope, Send
 
-# Makes the plugin's fixture available here before the pytest11 entry point exists.
-satchel_client_factory = satchel_plugin.satchel_client_factory
 
 
 async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
