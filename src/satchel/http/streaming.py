@@ -98,7 +98,9 @@ async def run_until_disconnect(work: Awaitable[None], disconnected: Awaitable[An
     carries on unwatched: the response matters more than the watcher.
     """
     work_task = asyncio.ensure_future(work)
-    watch_task = asyncio.ensure_future(disconnected)
+    # Wrapped in a coroutine: granian's awaitable poses as a Future but is not
+    # one that gather() can handle once cancelled.
+    watch_task = asyncio.ensure_future(_wait(disconnected))
     try:
         await asyncio.wait((work_task, watch_task), return_when=asyncio.FIRST_COMPLETED)
         if not work_task.done() and watch_task.exception() is not None:
@@ -111,6 +113,10 @@ async def run_until_disconnect(work: Awaitable[None], disconnected: Awaitable[An
         return True
     work_task.result()
     return False
+
+
+async def _wait(awaitable: Awaitable[Any]) -> None:
+    await awaitable
 
 
 def is_closed_transport_error(exc: BaseException) -> bool:
