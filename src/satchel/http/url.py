@@ -123,11 +123,16 @@ class URL(str):
         if "hostname" in components or "port" in components:
             if "netloc" in components:
                 raise TypeError("pass either netloc or hostname/port to URL.replace, not both")
-            hostname = components.pop("hostname", split.hostname) or ""
+            userinfo, at, hostport = split.netloc.rpartition("@")
+            if "hostname" in components:
+                hostname = components.pop("hostname") or ""
+                if ":" in hostname:  # an IPv6 literal needs its brackets back
+                    hostname = f"[{hostname}]"
+            else:
+                # Keep the host exactly as written (``split.hostname`` lower-cases it).
+                end = hostport.find("]") + 1 if hostport.startswith("[") else hostport.find(":")
+                hostname = hostport[:end] if end > 0 else hostport
             port = components.pop("port", split.port)
-            if ":" in hostname:  # an IPv6 literal needs its brackets back
-                hostname = f"[{hostname}]"
-            userinfo, at, _ = split.netloc.rpartition("@")
             netloc = f"{userinfo}{at}{hostname}"
             if port is not None:
                 netloc += f":{int(port)}"
