@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--quick] [--only a,b] [--suites plaintext,json,path]
                                   [--duration 10] [--connections 64] [--threads 2]
-                                  [--rounds 1] [--write-results]
+                                  [--slice 2] [--write-results]
 
 Prints one markdown table: requests/s per suite and each one's ratio to raw ASGI measured in
 the same run. Every app's answers are checked before it is loaded; an app that answers
@@ -154,10 +154,18 @@ def child_env() -> dict[str, str]:
     return env
 
 
+_ports_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now and that this run has not handed out before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def cpu_sets(pin: bool) -> tuple[set[int] | None, set[int] | None]:
@@ -332,27 +340,81 @@ def run_wrk(url: str, args: argparse.Namespace, duration: int, script: str | Non
 # --------------------------------------------------------------------------- the run
 
 
-def bench_app(result: AppResult, args: argparse.Namespace, env: dict[str, str],
-              path_script: str) -> None:  # fmt: skip
-    spec = result.spec
+def fail(result: AppResult, servers: dict[str, Server], error: Exception) -> None:
+    result.failed = str(error)
+    print(f"  {result.spec.name:<13} FAILED: {error}", flush=True)
+    server = servers.pop(result.spec.name, None)
+    if server is not None:
+        server.stop()
+
+
+def slices(duration: int, size: int) -> list[int]:
+    """Split `duration` seconds into wrk runs of `size` seconds (the last may be longer)."""
+    count = max(1, duration // max(1, size))
+    return [size] * (count - 1) + [duration - size * (count - 1)]
+
+
+def measure(results: list[AppResult], args: argparse.Namespace, env: dict[str, str],
+            path_script: str) -> None:  # fmt: skip
+    """Start every app, check its answers, then load them in interleaved slices.
+
+    Every app is its own fresh granian process and all of them are up at once (an idle one
+    costs nothing), so the measured time of each app/suite can be cut into short slices that
+    take turns, app after app, with the order rotated every slice. A burst of load from
+    something else on the machine then hits every app about equally instead of one app's
+    whole run; each cell is the median of its slices.
+    """
     server_cpus, wrk_cpus = cpu_sets(args.pin)
-    server = Server(spec, args.loop, env, server_cpus)
+    servers: dict[str, Server] = {}
     try:
-        server.wait_ready()
-        check_answers(server)
+        for r in results:
+            servers[r.spec.name] = Server(r.spec, args.loop, env, server_cpus)
+        for r in results:
+            try:
+                servers[r.spec.name].wait_ready()
+                check_answers(servers[r.spec.name])
+                print(f"  {r.spec.name:<13} answers ok", flush=True)
+            except AppFailed as error:
+                fail(r, servers, error)
         if args.no_wrk:
             return
-        for suite in args.suites:
-            url = server.base + SUITES[suite]
+
+        def load(r: AppResult, suite: str, seconds: int) -> WrkResult | None:
             script = path_script if suite == "path" else None
-            if args.warmup:
-                run_wrk(url, args, args.warmup, script, wrk_cpus)
-            run = run_wrk(url, args, args.duration, script, wrk_cpus)
-            result.runs.setdefault(suite, []).append(run)
-            flag = f"  ! {', '.join(run.errors)}" if run.errors else ""
-            print(f"  {spec.name:<13} {suite:<10} {run.rps:>12,.0f} req/s{flag}", flush=True)
+            url = servers[r.spec.name].base + SUITES[suite]
+            try:
+                return run_wrk(url, args, seconds, script, wrk_cpus)
+            except (AppFailed, subprocess.TimeoutExpired) as error:
+                fail(r, servers, error)
+                return None
+
+        if args.warmup:
+            for suite in args.suites:
+                for r in results:
+                    if r.spec.name in servers:
+                        load(r, suite, args.warmup)
+        plan = slices(args.duration, args.slice)
+        for k, seconds in enumerate(plan):
+            for suite in args.suites:
+                live = [r for r in results if r.spec.name in servers]
+                shift = k % len(live) if live else 0
+                done = []
+                for r in live[shift:] + live[:shift]:
+                    run = load(r, suite, seconds)
+                    if run is not None:
+                        r.runs.setdefault(suite, []).append(run)
+                        done.append(f"{r.spec.name} {run.rps:,.0f}{' !' if run.errors else ''}")
+                print(f"  [{k + 1}/{len(plan)}] {suite:<9} " + " · ".join(done), flush=True)
+        # Still alive and still right after the load?
+        for r in results:
+            if r.spec.name in servers:
+                try:
+                    check_answers(servers[r.spec.name])
+                except AppFailed as error:
+                    fail(r, servers, AppFailed(f"after the load: {error}"))
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def fmt_cell(result: AppResult, suite: str, base: AppResult | None) -> str:
@@ -378,7 +440,8 @@ def load_average() -> str:
 def header_line(args: argparse.Namespace) -> str:
     pin = "server and wrk on separate CPUs" if cpu_sets(args.pin)[0] else "no CPU pinning"
     threads = max(1, min(args.threads, args.connections))
-    rounds = f", median of {args.rounds} rounds" if args.rounds > 1 else ""
+    n = len(slices(args.duration, args.slice))
+    rounds = f" in {n} interleaved slices (median)" if n > 1 else ""
     return (
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · granian {version('granian')} "
         f"(1 worker, --loop {args.loop}) · {platform.python_implementation()} "
@@ -420,7 +483,7 @@ def render_table(results: list[AppResult], args: argparse.Namespace) -> str:
     lines.append(f"Ratios are to {BASELINE} from the same run; `!` marks a run with errors.")
     if spreads:
         spread, where = max(spreads)
-        lines.append(f"Largest spread between rounds: {spread:.0f}% ({where}).")
+        lines.append(f"Largest spread between slices: {spread:.0f}% ({where}).")
     lines += [f"- ! {n}" for n in notes]
     return "\n".join(lines)
 
@@ -448,10 +511,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--suites", default=",".join(SUITES), help="comma-separated: " + ",".join(SUITES)
     )
     p.add_argument("--duration", type=int, default=10, help="seconds per suite (default 10)")
-    p.add_argument("--warmup", type=int, default=2, help="warm-up seconds per suite (default 2)")
+    p.add_argument("--warmup", type=int, default=1, help="warm-up seconds per suite (default 1)")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--rounds", type=int, default=1, help="visit every app N times; median")
+    p.add_argument(
+        "--slice", type=int, default=2, help="seconds per interleaved wrk run (default 2)"
+    )
     p.add_argument("--loop", default=default_loop(), help="granian --loop for every app")
     p.add_argument(
         "--pin",
@@ -464,7 +529,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
     args = p.parse_args(argv)
     if args.quick:
-        args.duration, args.connections, args.warmup = 1, 8, 0
+        args.duration, args.connections, args.warmup, args.slice = 1, 8, 0, 1
     args.suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     if unknown := [s for s in args.suites if s not in SUITES]:
         p.error(f"unknown suite(s) {unknown}; known: {', '.join(SUITES)}")
@@ -501,17 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             except AppSkipped as error:
                 r.skipped = str(error)
                 print(f"  {r.spec.name:<13} SKIPPED: {error}", flush=True)
-        for round_no in range(args.rounds):
-            # Rotate the order each round so no app is always first (or last) on a warm box.
-            shift = round_no % len(importable) if importable else 0
-            for r in importable[shift:] + importable[:shift]:
-                if r.failed:
-                    continue
-                try:
-                    bench_app(r, args, env, lua.name)
-                except (AppFailed, subprocess.TimeoutExpired) as error:
-                    r.failed = str(error)
-                    print(f"  {r.spec.name:<13} FAILED: {error}", flush=True)
+        measure([r for r in results if not r.skipped], args, env, lua.name)
     finally:
         os.unlink(lua.name)
     table = render_table(results, args)

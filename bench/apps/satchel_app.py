@@ -11,11 +11,11 @@ app = App()
 def _add_extra(i):
     text = f"page {i}"
 
-    @app.get(f"/static{i}/page")
+    @app.get(f"/static{i}/page", name=f"page{i}")
     async def page() -> PlainTextResponse:
         return PlainTextResponse(text)
 
-    @app.get(f"/extra{i}/items/{{item_id:int}}")
+    @app.get(f"/extra{i}/items/{{item_id:int}}", name=f"item{i}")
     async def item(item_id: int) -> dict:
         return {"item_id": item_id}
 
