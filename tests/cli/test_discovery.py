@@ -7,6 +7,7 @@ import pytest
 from satchel.app import App
 from satchel.cli.discovery import (
     AppNotFound,
+    check_findable,
     import_string,
     load_app,
     resolve_spec,
@@ -111,7 +112,7 @@ def test_file_path_with_attr(project):
 
 def test_file_named_like_an_imported_module(project):
     project.write("apps/json.py", "from satchel.app import App\napp = App()\n")
-    with pytest.raises(AppNotFound, match="'json' is already imported from"):
+    with pytest.raises(AppNotFound, match="as module 'json': that name is taken by"):
         load_app("apps/json.py")
 
 
@@ -239,3 +240,18 @@ def test_split_spec(spec, expected):
 def test_split_spec_rejects_empty_parts(spec):
     with pytest.raises(AppNotFound, match="Invalid app spec"):
         split_spec(spec)
+
+
+def test_check_findable_imports_nothing(project):
+    import sys
+
+    project.write("pkg/__init__.py", "raise RuntimeError('must not run')\n")
+    project.write("pkg/web.py", "")
+    check_findable("pkg.web:app")
+    check_findable("pkg/web.py")
+    assert "pkg" not in sys.modules
+
+
+def test_check_findable_reports_missing(project):
+    with pytest.raises(AppNotFound, match="No module named 'gone'"):
+        check_findable("gone.web:app")

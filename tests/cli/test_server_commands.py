@@ -126,6 +126,27 @@ def test_serve_needs_an_app(project, run_satchel):
     assert "Missing argument 'APP'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nowhere:app", "Error: Could not import module 'nowhere': No module named 'nowhere'"),
+        ("nowhere.sub", "Error: Could not import module 'nowhere.sub': No module named 'nowhere'"),
+        ("apps/none.py", "Error: Could not import module 'apps/none.py': no file"),
+    ],
+)
+def test_run_reports_a_missing_module_at_once(project, run_satchel, spec, message):
+    result = run_satchel("run", spec)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "development server" not in result.stdout
+
+
+def test_run_needs_an_app(project, run_satchel):
+    result = run_satchel("run")
+    assert result.returncode == 1
+    assert "Error: Could not find an app" in result.stderr
+
+
 def _wait_for_body(url: str, expected: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     last = ""

@@ -14,6 +14,7 @@ With no spec, the ``SATCHEL_APP`` environment variable is used, else ``app.py`` 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import os
 import re
@@ -87,6 +88,22 @@ def import_string(spec: str) -> Any:
     return _get_attr(module, attr)
 
 
+def check_findable(spec: str) -> None:
+    """Raise :class:`AppNotFound` if the module or file of ``spec`` does not exist.
+
+    Nothing from the project is imported (only the first component of a dotted
+    name is looked up), so a reloading parent process stays free of project code.
+    """
+    module_part, _ = split_spec(spec)
+    _add_cwd_to_path()
+    if _looks_like_path(module_part):
+        _module_name_for_file(module_part)
+        return
+    top = module_part.partition(".")[0]
+    if top not in sys.modules and importlib.util.find_spec(top) is None:
+        raise AppNotFound(f"Could not import module {module_part!r}: No module named {top!r}")
+
+
 def import_module(name_or_path: str) -> ModuleType:
     """Import a module by dotted name or by file path, with the cwd on ``sys.path``."""
     _add_cwd_to_path()
@@ -96,11 +113,11 @@ def import_module(name_or_path: str) -> ModuleType:
     module = _import(name)
     origin = getattr(module, "__file__", None)
     if origin is None or Path(origin).resolve() != path:
-        # The file's name is taken by a module imported earlier (``json.py``);
-        # serving that module instead would be a baffling failure later.
+        # The file's name is taken by another module (``json.py``, or an earlier
+        # entry on sys.path); serving that one instead would baffle later.
         raise AppNotFound(
-            f"Could not import {name_or_path!r} as module {name!r}: {name!r} is already "
-            f"imported from {origin or 'a built-in module'}. Rename the file."
+            f"Could not import {name_or_path!r} as module {name!r}: that name is taken by "
+            f"{origin or 'a built-in module'}. Rename the file."
         )
     return module
 
@@ -226,6 +243,7 @@ __all__ = [
     "APP_ENV_VAR",
     "DEFAULT_FILES",
     "AppNotFound",
+    "check_findable",
     "import_module",
     "import_string",
     "load_app",

@@ -18,7 +18,7 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from satchel.cli import APP_ENV_VAR
-from satchel.cli.discovery import load_app, resolve_spec
+from satchel.cli.discovery import check_findable, load_app, resolve_spec
 from satchel.exceptions import ImproperlyConfigured
 
 DEBUG_ENV_VAR = "SATCHEL_DEBUG"
@@ -113,6 +113,9 @@ def run(app: str | None, host: str, port: int, reload: bool, interface: str) -> 
     app.py or main.py in the current directory.
     """
     spec = resolve_spec(app)
+    # A typo in the module name is reported now rather than by a worker that the
+    # reloader would keep restarting.
+    check_findable(spec)
     # Set before any worker imports the app, so App() picks debug up by default.
     os.environ[DEBUG_ENV_VAR] = "1"
     reload_filter = _reload_filter() if reload else None
