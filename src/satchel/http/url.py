@@ -165,7 +165,7 @@ def parse_query_string(qs: str, max_params: int = MAX_QUERY_PARAMS) -> QueryPara
     ``""``). Malformed percent-encoding or bytes that are not UTF-8 raise
     ``BadRequest``, as do more than ``max_params`` parameters.
     """
-    pairs, first = _parse_pairs(qs, max_params, "query string", BadRequest)
+    pairs, first = _parse_pairs(qs, max_params, "query string", "parameters", BadRequest)
     result: QueryParams = QueryParams._wrap(pairs, first)
     return result
 
@@ -176,13 +176,13 @@ def parse_urlencoded(body: str, max_fields: int) -> QueryParams:
     Decoding is as strict as :func:`parse_query_string` (400); more than
     ``max_fields`` fields raises ``PayloadTooLarge`` (413).
     """
-    pairs, first = _parse_pairs(body, max_fields, "form body", PayloadTooLarge)
+    pairs, first = _parse_pairs(body, max_fields, "form body", "fields", PayloadTooLarge)
     result: QueryParams = QueryParams._wrap(pairs, first)
     return result
 
 
 def _parse_pairs(
-    qs: str, limit: int, source: str, too_many: type[HTTPException]
+    qs: str, limit: int, source: str, noun: str, too_many: type[HTTPException]
 ) -> tuple[list[tuple[str, str]], dict[str, str]]:
     pairs: list[tuple[str, str]] = []
     first: dict[str, str] = {}
@@ -193,7 +193,7 @@ def _parse_pairs(
     # maxsplit bounds the work: a flood of '&' costs at most ``limit`` splits.
     pieces = qs.split("&", limit)
     if len(pieces) > limit and pieces[limit]:
-        raise too_many(detail=f"The {source} has more than {limit} parameters")
+        raise too_many(detail=f"The {source} has more than {limit} {noun}")
     for piece in pieces:
         if not piece:
             continue
