@@ -34,6 +34,20 @@ def _examples() -> list[tuple[str, int, str]]:
 
 EXAMPLES = _examples()
 
+#: Examples that show documented behaviour the code gets wrong today, keyed by
+#: (page, a string unique to the example). Strict: once the bug is fixed the
+#: example passes, the xfail fails, and this entry must go.
+KNOWN_BUGS: dict[tuple[str, str], str] = {
+    ("handlers.md", 'LOG == ["load user", "insert like", "commit", "close"]'): (
+        "a provider with no parameters (or only path parameters) is called with every "
+        "path parameter of the route: CallPlan.path_only is True for an empty plan"
+    ),
+}
+
+
+def _known_bug(page: str, code: str) -> str | None:
+    return next((why for (p, text), why in KNOWN_BUGS.items() if p == page and text in code), None)
+
 
 def test_docs_have_runnable_examples() -> None:
     pages = {name for name, _, _ in EXAMPLES}
@@ -46,7 +60,12 @@ def test_docs_have_runnable_examples() -> None:
     EXAMPLES,
     ids=[f"{name}:{line}" for name, line, _ in EXAMPLES],
 )
-def test_doc_example(page: str, line: int, code: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_doc_example(  # type: ignore[no-untyped-def]
+    page: str, line: int, code: str, tmp_path: Path, monkeypatch, request
+) -> None:
+    bug = _known_bug(page, code)
+    if bug is not None:
+        request.applymarker(pytest.mark.xfail(reason=f"known bug: {bug}", strict=True))
     assert re.search(r"^\s*assert\b", code, re.MULTILINE), (
         f"docs/{page}:{line}: a runnable example must assert something"
     )
