@@ -303,6 +303,14 @@ async def test_callers_etag_is_used_for_matching(data_file: Path) -> None:
     assert client.headers["etag"] == '"v2"'
 
 
+async def test_unparsable_callers_last_modified_falls_back_to_the_file(data_file: Path) -> None:
+    earlier = email.utils.formatdate(data_file.stat().st_mtime - 60, usegmt=True)
+    response = FileResponse(data_file, headers={"last-modified": "whenever"})
+    client = await fetch(response, headers={"if-modified-since": earlier})
+    assert client.status == 200
+    assert client.body == CONTENT
+
+
 async def test_error_page_status_skips_conditionals_and_ranges(data_file: Path) -> None:
     etag = make_etag(data_file.stat())
     client = await fetch(

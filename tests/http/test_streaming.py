@@ -156,7 +156,7 @@ async def test_blocking_sync_iterable_does_not_block_the_loop() -> None:
         task.cancel()
     assert client.body == b"..."
     # 0.3 s of blocking sleeps: a blocked loop would have ticked at most once or twice.
-    assert ticks >= 10
+    assert ticks >= 8
 
 
 async def test_sync_iterable_sees_the_callers_context_variables() -> None:
@@ -458,6 +458,9 @@ def test_rsgi_stream_stops_when_the_client_leaves(
             if received >= 8 * 1024:
                 break
     deadline = time.monotonic() + 10
-    while not marker.exists() and time.monotonic() < deadline:
+    # The marker may exist a moment before its text is written.
+    while time.monotonic() < deadline:
+        if marker.exists() and marker.read_text() == "closed":
+            break
         time.sleep(0.05)
     assert marker.read_text() == "closed"

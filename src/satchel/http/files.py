@@ -9,7 +9,9 @@ granian sends it itself.
 Multiple ranges (``bytes=0-1,5-6``) are answered with the whole file (200), as
 RFC 9110 14.2 allows: multipart/byteranges is rarely used by clients, and
 refusing it closes the overlapping-ranges amplification attack for free.
-A malformed ``Range`` is ignored in the same way.
+A malformed ``Range`` is ignored in the same way. Conditional headers are
+evaluated only for a 200 response (a file served as a 404 page is never a 304),
+and If-None-Match / If-Modified-Since only for GET and HEAD.
 """
 
 from __future__ import annotations
@@ -142,12 +144,14 @@ class _Plan:
     body: bool = True
 
 
-def _plan(request: Request, status: int, size: int, etag: str, last_modified: str) -> _Plan:
-    """Decide status and byte span from the request's conditional and range headers."""
+def _plan(request: Request, status: int, size: int, etag: str, mtime: int) -> _Plan:
+    """Decide status and byte span from the request's conditional and range headers.
+
+    ``mtime`` is the Last-Modified time in whole seconds, as the client sees it.
+    """
     if status != 200:
         return _Plan(status, 0, size)
     headers = request.headers
-    mtime = parse_http_date(last_modified) or 0
     # RFC 9110 13.2.2 fixes the order: If-Match, If-Unmodified-Since,
     # If-None-Match, If-Modified-Since, then If-Range.
     if_match = headers.get("if-match")
@@ -231,7 +235,12 @@ class FileResponse(Response):
         last_modified = self.headers.get("last-modified") or email.utils.formatdate(
             stat_result.st_mtime, usegmt=True
         )
-        plan = _plan(request, self.status_code, size, etag, last_modified)
+        # A caller's Last-Modified is what the client compares against; an
+        # unparsable one falls back to the file's own time.
+        mtime = parse_http_date(last_modified)
+        if mtime is None:
+            mtime = int(stat_result.st_mtime)
+        plan = _plan(request, self.status_code, size, etag, mtime)
         if not self._body_allowed():
             plan.body = False
         drop = _COMPUTED | _BODY_HEADERS if not plan.body else _COMPUTED
