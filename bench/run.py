@@ -491,15 +491,16 @@ def render_table(results: list[AppResult], args: argparse.Namespace) -> str:
 RESULTS_INTRO = """\
 # Benchmark results
 
-Latest table from `bench/run.py --write-results` (method and fairness notes in
-[README.md](README.md)). Each app runs in a fresh granian process with one worker and the same
-event loop; its answers to every benchmarked path are checked before it is loaded; then wrk
-loads one path at a time over keep-alive connections. `plaintext` is `GET /plaintext`,
-`json` is `GET /json` (serialised per request), `path` is `GET /users/{id}` with a different
-integer id on every request, converted by the framework's router. Every app has the same 50
-extra routes registered before these. Ratios are requests/s relative to a raw ASGI app doing
-the least work a correct app can do, served by the same granian in the same run: they are
-comparable across machines, the absolute numbers are not.
+Latest table from `bench/run.py --write-results`; method and fairness notes in
+[README.md](README.md). Each app runs in its own fresh granian process (one worker, the same
+event loop for all); its answers are checked before and after it is loaded; wrk loads one
+path at a time over keep-alive connections, in short slices that take turns across the apps
+so that background load hits all of them alike, and each cell is the median of its slices.
+`plaintext` is `GET /plaintext`, `json` is `GET /json` (serialised per request), `path` is
+`GET /users/{id}` with a different integer id on every request, converted by the framework's
+router. Every app has the same 50 extra routes registered before these. Ratios are
+requests/s relative to a raw ASGI app doing the least work a correct app can do, on the same
+server in the same run: compare ratios, not absolute numbers, across machines.
 """
 
 
@@ -521,8 +522,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pin",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="server on one CPU, wrk on the others (default on when there are 2+ CPUs)",
+        default=False,
+        help="server on one CPU, wrk on the others (off by default: on a shared machine a pinned"
+        " server cannot move away from someone else's busy core)",
     )
     p.add_argument("--strict", action="store_true", help="a skipped (unimportable) app fails")
     p.add_argument("--no-wrk", action="store_true", help="only start and check every app")
