@@ -81,3 +81,27 @@ def test_doc_example(  # type: ignore[no-untyped-def]
         exec(compiled, module.__dict__)
     finally:
         sys.modules.pop(name, None)
+
+
+def _anchor(heading: str) -> str:
+    # GitHub's rule: lower-case, drop punctuation except '-' and '_', spaces to '-'.
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_docs_links_resolve() -> None:
+    pages = {page.name: page.read_text(encoding="utf-8") for page in DOCS.glob("*.md")}
+    anchors = {
+        name: {_anchor(h) for h in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
+        for name, text in pages.items()
+    }
+    broken = []
+    for name, text in pages.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in target:
+                continue
+            page, _, anchor = target.partition("#")
+            page = page or name
+            if page not in pages or (anchor and anchor not in anchors[page]):
+                broken.append(f"{name}: {target}")
+    assert not broken, broken
