@@ -37,12 +37,7 @@ EXAMPLES = _examples()
 #: Examples that show documented behaviour the code gets wrong today, keyed by
 #: (page, a string unique to the example). Strict: once the bug is fixed the
 #: example passes, the xfail fails, and this entry must go.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("handlers.md", 'LOG == ["load user", "insert like", "commit", "close"]'): (
-        "a provider with no parameters (or only path parameters) is called with every "
-        "path parameter of the route: CallPlan.path_only is True for an empty plan"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _known_bug(page: str, code: str) -> str | None:

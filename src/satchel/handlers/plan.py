@@ -282,7 +282,7 @@ class CallPlan:
         self.is_async = inspect.iscoroutinefunction(func)
         self.needs_providers = any(s.provider is not None for s in sources)
         #: Only path parameters that need no conversion: pass ``path_params`` as they are.
-        self.path_only = all(
+        self.path_only = bool(sources) and all(
             s.kind == "path" and s.coerce is None and s.adapter is None for s in sources
         )
 
@@ -523,6 +523,13 @@ async def _form(source: Source, request: Any, kwargs: dict[str, Any], errors: li
     _convert(source, values if source.many else values[0], kwargs, errors, "form")
 
 
+def _first(gen: Any, provider: Provider) -> Any:
+    try:
+        return next(gen)
+    except StopIteration:
+        raise RuntimeError(f"provider {provider.describe()} finished without yielding") from None
+
+
 async def provide(provider: Provider, request: Any, ctx: ProviderContext, run_sync: RunSync) -> Any:
     """Return ``provider``'s value for this request, computing it once."""
     key = id(provider)
@@ -537,7 +544,7 @@ async def provide(provider: Provider, request: Any, ctx: ProviderContext, run_sy
         ctx.cleanups.append((gen, True))
     elif provider.is_sync_gen:
         gen = func(**kwargs)
-        value = await run_sync(next, gen)
+        value = await run_sync(_first, gen, provider)
         ctx.cleanups.append((gen, False))
     elif provider.is_async:
         value = await func(**kwargs)

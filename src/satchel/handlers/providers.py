@@ -148,10 +148,12 @@ class ProviderContext:
                     else:
                         await gen.athrow(pending)
                 elif pending is None:
-                    await run_sync(next, gen)
+                    if await run_sync(_advance, gen):
+                        continue
                 else:
-                    await run_sync(gen.throw, pending)
-            except (StopIteration, StopAsyncIteration):
+                    if await run_sync(_throw, gen, pending):
+                        continue
+            except StopAsyncIteration:
                 continue
             except BaseException as exc:
                 if exc is pending:
@@ -163,6 +165,23 @@ class ProviderContext:
             )
         if raised is not None:
             raise raised
+
+
+def _advance(gen: Any) -> bool:
+    # StopIteration can't cross a Future, so report "finished" as a value instead.
+    try:
+        next(gen)
+    except StopIteration:
+        return True
+    return False
+
+
+def _throw(gen: Any, error: BaseException) -> bool:
+    try:
+        gen.throw(error)
+    except StopIteration:
+        return True
+    return False
 
 
 __all__ = ["Provider", "ProviderContext", "ProviderRegistry", "RunSync"]

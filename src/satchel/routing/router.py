@@ -51,14 +51,19 @@ class _Node:
         return node
 
 
-def _walk(node: _Node, parts: list[str], index: int, values: list[Any]) -> Iterator[_Node]:
-    """Yield every leaf that matches ``parts[index:]``, best first, filling ``values``."""
+def _walk(
+    node: _Node, parts: list[str], index: int, values: list[Any], skip_static: bool = False
+) -> Iterator[_Node]:
+    """Yield every leaf that matches ``parts[index:]``, best first, filling ``values``.
+
+    ``skip_static`` leaves out ``node``'s static child (the caller already tried it).
+    """
     if index == len(parts):
         if node.routes:
             yield node
         return
     part = parts[index]
-    child = node.static.get(part)
+    child = None if skip_static else node.static.get(part)
     if child is not None:
         yield from _walk(child, parts, index + 1, values)
     for segment, child in node.mixed:
@@ -93,6 +98,45 @@ def _walk(node: _Node, parts: list[str], index: int, values: list[Any]) -> Itera
             values.append(value)
             yield child
             values.pop()
+
+
+def _find(
+    node: _Node, parts: list[str], index: int, values: list[Any], method: str
+) -> Route | None:
+    """Return the best route for ``method`` below ``node`` (the fast path: no generators)."""
+    if index == len(parts):
+        return node.routes.get(method)
+    part = parts[index]
+    child = node.static.get(part)
+    if child is not None:
+        found = _find(child, parts, index + 1, values, method)
+        if found is not None:
+            return found
+    if node.mixed or node.paths:
+        return _find_slow(node, parts, index, values, method)
+    for conv, child in node.params:
+        try:
+            value = conv.convert(part)
+        except ValueError:
+            continue
+        values.append(value)
+        found = _find(child, parts, index + 1, values, method)
+        if found is not None:
+            return found
+        values.pop()
+    return None
+
+
+def _find_slow(
+    node: _Node, parts: list[str], index: int, values: list[Any], method: str
+) -> Route | None:
+    start = len(values)
+    for leaf in _walk(node, parts, index, values, skip_static=True):
+        route = leaf.routes.get(method)
+        if route is not None:
+            return route
+    del values[start:]
+    return None
 
 
 class Router:
@@ -169,8 +213,14 @@ class Router:
             if route is not None:
                 return route, {}, None
         values: list[Any] = []
+        parts = path[1:].split("/")
+        route = _find(self._root, parts, 0, values, method)
+        if route is not None:
+            names = self._param_names[id(route)]
+            return route, dict(zip(names, values, strict=True)), None
+        values.clear()
         allowed: set[str] = set(table) if table else set()
-        for leaf in _walk(self._root, path[1:].split("/"), 0, values):
+        for leaf in _walk(self._root, parts, 0, values):
             route = leaf.routes.get(method)
             if route is not None:
                 names = self._param_names[id(route)]
