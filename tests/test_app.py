@@ -101,7 +101,9 @@ def test_model_body_validated(client):
     bad = client.post("/items", json={"name": "pen"})
     assert bad.status_code == 422
     body = bad.json()
-    assert body["errors"] == [{"loc": ["body", "price"], "msg": "Field required", "type": "missing"}]
+    assert body["errors"] == [
+        {"loc": ["body", "price"], "msg": "Field required", "type": "missing"}
+    ]
 
 
 def test_other_return_types(client):

@@ -64,8 +64,15 @@ def test_lying_content_length_is_400_or_413(client):
 def test_malformed_json_400_and_wrong_type_415(client):
     bad = client.post("/item", content=b'{"name": ', headers={"content-type": "application/json"})
     assert bad.status_code == 400
-    assert client.post("/json", content=b"[1,", headers={"content-type": "application/json"}).status_code == 400
-    wrong = client.post("/item", content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert (
+        client.post(
+            "/json", content=b"[1,", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
+    wrong = client.post(
+        "/item", content=b"name=x", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert wrong.status_code == 415
 
 

@@ -17,17 +17,14 @@ from contextvars import copy_context
 from typing import Any
 
 from satchel.exceptions import ImproperlyConfigured, MethodNotAllowed, NotFound
-from satchel.handlers.errors import http_exception_response
 from satchel.handlers.pipeline import (
     Endpoint,
-    error_response,
     handler_call,
     with_errors,
     with_hooks,
     with_middleware,
 )
 from satchel.handlers.plan import build_plan
-from satchel.handlers.providers import ProviderRegistry
 from satchel.http.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
 from satchel.http.response import RedirectResponse, Response
 from satchel.http.websocket import WebSocket
@@ -218,10 +215,8 @@ class App(Scaffold):
         chain: list[Scaffold],
         exact_name: bool = False,
     ) -> None:
-        path = prefix + spec.path if spec.path != "/" or not prefix else prefix
-        if spec.path == "/" and prefix:
-            path = prefix + "/"
-        base_name = spec.name or getattr(spec.endpoint, "__name__", "route")
+        path = prefix + spec.path
+        base_name = spec.name or str(getattr(spec.endpoint, "__name__", "route"))
         name = base_name if exact_name else name_prefix + base_name
         segments = parse_template(path, self.converters)
         route = Route(
@@ -377,8 +372,9 @@ class App(Scaffold):
                 return
             await response.send_asgi(request, send)
             await request.close()
-            unhandled = request._state and getattr(request._state, "_unhandled", None)
-            if unhandled is not None:
+            unhandled = getattr(request._state, "_unhandled", None) if request._state else None
+            if isinstance(unhandled, BaseException):
+                # Re-raise for the ASGI server (and test client) to see, as Starlette does.
                 raise unhandled
         elif kind == "websocket":
             mount = self.router.match_mount(scope["path"]) if self.router.mounts else None
@@ -414,7 +410,7 @@ class App(Scaffold):
     async def _websocket(self, websocket: WebSocket) -> None:
         route, params, _ = self.router.match(WEBSOCKET, websocket.path)
         if route is None:
-            await websocket.close(4404 if False else 1008, "No WebSocket route here")
+            await websocket.close(1008, "No WebSocket route here")
             return
         websocket.path_params = params or {}
         websocket.route = route
@@ -466,5 +462,3 @@ def _mounted_scope(scope: Scope, prefix: str) -> tuple[Scope]:
 
 
 __all__ = ["App"]
-
-_ = (ProviderRegistry, http_exception_response, error_response)

@@ -187,7 +187,7 @@ class Scaffold:
             return inner
 
         if func is not None:
-            return decorator(func)  # type: ignore[type-var]
+            return decorator(func)
         return decorator
 
     def include(self, module: Any, *, prefix: str | None = None) -> None:

@@ -75,8 +75,10 @@ class Project:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
     """Chdir into a fresh directory; forget modules imported from it afterwards."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(satchel.cli.APP_ENV_VAR, raising=False)
-    monkeypatch.delenv("SATCHEL_DEBUG", raising=False)
+    for name in (satchel.cli.APP_ENV_VAR, "SATCHEL_DEBUG"):
+        # setenv first so teardown also removes a value a command set (``--app``).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     saved_path = list(sys.path)
     before = set(sys.modules)
     yield Project(tmp_path)

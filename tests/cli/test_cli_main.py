@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -67,6 +68,7 @@ def test_app_option_reaches_commands(project):
     result = CliRunner().invoke(cli, ["--app", "web:site", "routes"])
     assert result.exit_code == 0, result.output
     assert "/from-option" in result.output
+    assert os.environ["SATCHEL_APP"] == "web:site"
 
 
 def _plugin_group(spec: CommandSpec) -> click.Group:

@@ -94,10 +94,17 @@ def client():
 def test_scalars(client):
     uid = uuid.uuid4()
     got = client.get(
-        "/scalars", params={"a": 1, "b": "2.5", "c": "yes", "d": "x", "u": str(uid), "color": "blue"}
+        "/scalars",
+        params={"a": 1, "b": "2.5", "c": "yes", "d": "x", "u": str(uid), "color": "blue"},
     )
     assert got.json() == {
-        "a": 1, "b": 2.5, "c": True, "d": "x", "u": str(uid), "color": "blue", "mode": "fast",
+        "a": 1,
+        "b": 2.5,
+        "c": True,
+        "d": "x",
+        "u": str(uid),
+        "color": "blue",
+        "mode": "fast",
     }
 
 

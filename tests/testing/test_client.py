@@ -14,7 +14,6 @@ from satchel.testing import LifespanFailed, TestClient
 from satchel.types import Message, Receive, Scope, Send
 
 
-
 async def read_body(receive: Receive) -> tuple[bytes, list[Message]]:
     messages = []
     while True:

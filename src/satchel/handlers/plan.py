@@ -168,9 +168,9 @@ def _source_for(
     if marker is None:
         if name in path_converters:
             return _path_source(name, annotation, default, path_converters[name], where)
-        provider = providers.find(annotation, name)
-        if provider is not None:
-            return Source(name, "provider", name, annotation, default, provider=provider)
+        found = providers.find(annotation, name)
+        if found is not None:
+            return Source(name, "provider", name, annotation, default, provider=found)
         inner, _ = unwrap_optional(annotation)
         if _is_model(inner) or (not empty and _is_upload(inner)):
             marker = File() if _is_upload(inner) else Body()
@@ -254,7 +254,7 @@ def _path_source(
     # The converter produced one type, the handler wants another: convert from text.
     coercer = simple_coercer(annotation)
     if coercer is not None:
-        source.coerce = lambda value, _c=coercer: _c(str(value))  # type: ignore[misc]
+        source.coerce = lambda value, _c=coercer: _c(str(value))
     else:
         source.adapter = _adapter(annotation, None)
     return source

@@ -142,7 +142,7 @@ class MutableHeaders(Headers):
         check_header(name, value)
         self._items.append((name.lower(), value))
 
-    def setdefault(self, name: str, value: str) -> str:  # type: ignore[override]
+    def setdefault(self, name: str, value: str) -> str:
         """Set ``name`` unless present; return its (first) value."""
         existing = self.get(name)
         if existing is not None:

@@ -81,9 +81,9 @@ class Request:
         self.root_path: str = scope.get("root_path", "")
         self.http_version: str = scope.get("http_version", "1.1")
         client = scope.get("client")
-        self.client_addr: tuple[str, int] | None = tuple(client) if client else None  # type: ignore[assignment]
+        self.client_addr: tuple[str, int] | None = tuple(client) if client else None
         server = scope.get("server")
-        self.server_addr: tuple[str, int | None] | None = tuple(server) if server else None  # type: ignore[assignment]
+        self.server_addr: tuple[str, int | None] | None = tuple(server) if server else None
         self._init_lazy()
         self.app: Any = scope.get("app")
 

@@ -41,7 +41,7 @@ class WebSocket(Request):
         self.app = app
 
     @classmethod
-    def from_rsgi(cls, scope: Any, proto: Any, app: Any = None) -> WebSocket:  # type: ignore[override]
+    def from_rsgi(cls, scope: Any, proto: Any, app: Any = None) -> WebSocket:
         """Wrap granian's RSGI WebSocket protocol."""
         self = super().from_rsgi(scope, proto, app)
         assert isinstance(self, WebSocket)
@@ -92,7 +92,7 @@ class WebSocket(Request):
         text = event.get("text")
         if text is not None:
             return text  # type: ignore[no-any-return]
-        return event.get("bytes") or b""  # type: ignore[no-any-return]
+        return event.get("bytes") or b""
 
     async def receive_text(self) -> str:
         """Return the next message as text (binary messages are decoded as UTF-8)."""
