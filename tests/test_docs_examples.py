@@ -37,12 +37,7 @@ EXAMPLES = _examples()
 #: Examples that show documented behaviour the code gets wrong today, keyed by
 #: (page, a string unique to the example). Strict: once the bug is fixed the
 #: example passes, the xfail fails, and this entry must go.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("handlers.md", "def load_post(post_id: int) -> Post:"): (
-        "a provider whose parameters are all path parameters is called with every path "
-        "parameter of the route (CallPlan.path_only passes request.path_params whole)"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _known_bug(page: str, code: str) -> str | None:

@@ -115,7 +115,7 @@ def build_plan(
         sources.append(
             _source_for(param, annotation, where, path_converters, providers, websocket_type)
         )
-    plan = CallPlan(func, sources, run_sync)
+    plan = CallPlan(func, sources, run_sync, frozenset(path_converters))
     for source in sources:
         if source.provider is not None:
             provider = source.provider
@@ -275,14 +275,21 @@ def _explicit_provider(
 class CallPlan:
     """How to call one handler or provider for a request."""
 
-    def __init__(self, func: Callable[..., Any], sources: list[Source], run_sync: RunSync) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        sources: list[Source],
+        run_sync: RunSync,
+        path_names: frozenset[str] = frozenset(),
+    ) -> None:
         self.func = func
         self.sources = sources
         self.run_sync = run_sync
         self.is_async = inspect.iscoroutinefunction(func)
         self.needs_providers = any(s.provider is not None for s in sources)
-        #: Only path parameters that need no conversion: pass ``path_params`` as they are.
-        self.path_only = bool(sources) and all(
+        #: Exactly the route's path parameters, none needing conversion: pass
+        #: ``path_params`` as they are.
+        self.path_only = {s.name for s in sources} == path_names and all(
             s.kind == "path" and s.coerce is None and s.adapter is None for s in sources
         )
 

@@ -299,7 +299,7 @@ class FileResponse(Response):
                 await send({"type": "http.response.body", "body": b""})
                 return
             body = self._send_span(file, plan.start, plan.end, send)
-            receive = request._receive  # the ASGI receive channel, to hear a disconnect
+            receive = request.asgi_receive  # the ASGI receive channel, to hear a disconnect
             if receive is None:
                 await body
             else:

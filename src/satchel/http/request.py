@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import orjson
 
@@ -111,7 +112,10 @@ class Request:
         self.method = scope.method
         self.path = scope.path
         self.scheme = scope.scheme
-        self.query_string = scope.query_string
+        qs: str = scope.query_string
+        # granian hands over the query decoded as UTF-8; keep Satchel's one form
+        # (bytes as latin-1 text, as ASGI gives them) so parsing is the same.
+        self.query_string = qs if qs.isascii() else qs.encode("utf-8").decode("latin-1")
         self._raw_headers = scope.headers
         self.root_path = ""
         self.http_version = scope.http_version
@@ -163,7 +167,8 @@ class Request:
             host = self.host
             if not host and self.server_addr:
                 host = f"{self.server_addr[0]}:{self.server_addr[1]}"
-            url = f"{self.scheme}://{host}{self.root_path}{self.path}"
+            path = quote(self.root_path + self.path, safe="/:@!$&'()*+,;=-._~%")
+            url = f"{self.scheme}://{host}{path}"
             if self.query_string:
                 url += "?" + self.query_string
             self._url = URL(url)
@@ -218,6 +223,11 @@ class Request:
                 "app": self.app,
             }
         return self._scope
+
+    @property
+    def asgi_receive(self) -> Receive | None:
+        """The ASGI ``receive`` callable (``None`` for RSGI requests); for disconnect checks."""
+        return self._receive
 
     # -- body ------------------------------------------------------------------------
 

@@ -217,7 +217,7 @@ class StreamingResponse(Response):
                 await body.aclose()
             await send({"type": "http.response.body", "body": b""})
 
-        receive = request._receive  # the ASGI receive channel, to hear a disconnect
+        receive = request.asgi_receive  # the ASGI receive channel, to hear a disconnect
         if receive is None:
             await stream()
         else:
