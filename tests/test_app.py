@@ -316,3 +316,61 @@ def test_custom_converter_on_app():
     assert client.get("/code/ABC").text == "ABC"
     assert client.get("/code/abc").status_code == 404
     assert app.url_for("code", c="XY") == "/code/XY"
+
+
+def test_registering_after_freeze_is_an_error():
+    app = App()
+
+    @app.get("/")
+    async def index() -> str:
+        return "i"
+
+    app.check_startup()
+    with pytest.raises(ImproperlyConfigured, match="after the app has started"):
+
+        @app.get("/late")
+        async def late() -> str:
+            return "late"
+
+    with pytest.raises(ImproperlyConfigured, match="after the app has started"):
+        app.before_request(lambda request: None)
+
+
+def test_none_with_status_has_no_content_type():
+    app = App()
+
+    @app.post("/made", status_code=201)
+    async def made() -> None:
+        return None
+
+    got = TestClient(app).post("/made")
+    assert got.status_code == 201
+    assert "content-type" not in got.headers
+
+
+def test_samesite_none_without_secure_fails_where_it_is_set():
+    response = Response("x")
+    with pytest.raises(ValueError, match="Secure"):
+        response.set_cookie("k", "v", secure=False, samesite="none")
+    response.set_cookie("k", "v", samesite="none")  # secure resolved to True: fine
+
+
+def test_sync_websocket_handler_is_refused():
+    app = App()
+    with pytest.raises(ImproperlyConfigured, match="async"):
+
+        @app.websocket("/ws")
+        def ws(websocket) -> None:  # type: ignore[no-untyped-def]
+            return None
+
+
+def test_slash_redirect_only_when_the_other_path_takes_the_method():
+    app = App()
+
+    @app.get("/a")
+    async def a() -> str:
+        return "a"
+
+    client = TestClient(app)
+    assert client.post("/a/", follow_redirects=False).status_code == 404
+    assert client.get("/a/", follow_redirects=False).status_code == 308

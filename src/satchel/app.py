@@ -14,7 +14,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.exceptions import ImproperlyConfigured, MethodNotAllowed, NotFound
 from satchel.handlers.pipeline import (
@@ -34,6 +34,9 @@ from satchel.routing.route import Mount, Route, parse_template
 from satchel.routing.router import WEBSOCKET, Router
 from satchel.scaffold import RouteSpec, Scaffold, caller_dir
 from satchel.types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from satchel.http.forms import FormLimits
 
 logger = logging.getLogger("satchel")
 
@@ -66,6 +69,7 @@ class App(Scaffold):
         thread_pool_size: int = 40,
         lifespan: Lifespan | None = None,
         max_path_length: int = 8192,
+        form_limits: FormLimits | None = None,
     ) -> None:
         super().__init__(root_path if root_path is not None else caller_dir(2))
         self.debug = _env_flag("SATCHEL_DEBUG") if debug is None else debug
@@ -74,6 +78,8 @@ class App(Scaffold):
         self.redirect_slashes = redirect_slashes
         self.max_body_size = max_body_size
         self.max_path_length = max_path_length
+        #: Limits for ``request.form()`` (fields, files, sizes); ``None`` means the defaults.
+        self.form_limits = form_limits
         self.thread_pool_size = thread_pool_size
         self.lifespan_context = lifespan
         self.converters: dict[str, Converter] = dict(DEFAULT_CONVERTERS)
@@ -162,8 +168,18 @@ class App(Scaffold):
             )
         except BaseException:
             self._frozen = False
+            self._unlock(self)
             self.router = Router()
             raise
+
+    def check_startup(self) -> None:
+        """Compile everything now, so configuration errors stop ``satchel serve`` at once."""
+        self.freeze()
+
+    def _unlock(self, scaffold: Scaffold) -> None:
+        scaffold.locked = False
+        for module, _ in scaffold.modules:
+            self._unlock(module)
 
     def _is_debug(self) -> bool:
         return self.debug
@@ -171,6 +187,7 @@ class App(Scaffold):
     def _freeze_scaffold(
         self, scaffold: Scaffold, prefix: str, name_prefix: str, chain: list[Scaffold]
     ) -> None:
+        scaffold.locked = True
         for parent, child in itertools.pairwise(chain):
             child.providers.parent = parent.providers
         for spec in scaffold.route_specs:
@@ -341,8 +358,8 @@ class App(Scaffold):
             raise MethodNotAllowed(allow, f"Method {method} is not allowed for {path}")
         if self.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
-            found, _, other_allowed = self.router.match(method, other)
-            if found is not None or other_allowed:
+            found, _, _ = self.router.match(method, other)
+            if found is not None:
                 location = request.root_path + other
                 if request.query_string:
                     location += "?" + request.query_string

@@ -63,6 +63,15 @@ class Scaffold:
         self.static_dirs: list[tuple[str, str, str]] = []
         self.csrf_exempt = False
         self.guards: list[Callable[..., Any]] = []
+        #: Set when the app freezes: later registrations would be silently ignored.
+        self.locked = False
+
+    def _check_open(self, what: str) -> None:
+        if self.locked:
+            raise ImproperlyConfigured(
+                f"cannot {what} after the app has started serving; register everything "
+                "at import time, before the first request"
+            )
 
     # -- routes ----------------------------------------------------------------------
 
@@ -103,6 +112,7 @@ class Scaffold:
         **options: Any,
     ) -> None:
         """Register ``endpoint`` without a decorator."""
+        self._check_open("add a route")
         if not callable(endpoint):
             raise ImproperlyConfigured(f"route {path!r}: {endpoint!r} is not callable")
         spec = RouteSpec(path, endpoint, frozenset(methods), name, kind, status_code, options)
@@ -132,6 +142,10 @@ class Scaffold:
         """Register a WebSocket handler; it takes a ``WebSocket`` parameter."""
 
         def decorator(func: F) -> F:
+            if not inspect.iscoroutinefunction(func):
+                raise ImproperlyConfigured(
+                    f"WebSocket handler {func.__qualname__} must be an async function"
+                )
             self.add_route(path, func, ["WEBSOCKET"], name=name, kind="websocket")
             return func
 
@@ -141,11 +155,13 @@ class Scaffold:
 
     def before_request(self, func: F) -> F:
         """Run ``func(request)`` before each handler; a non-``None`` return is the response."""
+        self._check_open("add a before_request hook")
         self.before_hooks.append(func)
         return func
 
     def after_request(self, func: F) -> F:
         """Run ``func(request, response)`` after each handler; it may return a new response."""
+        self._check_open("add an after_request hook")
         self.after_hooks.append(func)
         return func
 
@@ -157,6 +173,7 @@ class Scaffold:
             )
 
         def decorator(func: F) -> F:
+            self._check_open("add an error handler")
             self.error_handlers[key] = func
             return func
 
@@ -168,6 +185,7 @@ class Scaffold:
         Middleware registered first runs outermost. On a module it wraps only the
         module's routes.
         """
+        self._check_open("add middleware")
         if not inspect.iscoroutinefunction(func):
             raise ImproperlyConfigured(f"middleware {func.__qualname__} must be an async function")
         self.typed_middleware.append(func)
@@ -183,6 +201,7 @@ class Scaffold:
         """Register a provider (usable bare, or as ``@provider(name=..., provides=...)``)."""
 
         def decorator(inner: F) -> F:
+            self._check_open("register a provider")
             self.providers.register(inner, name=name, provides=provides)
             return inner
 
@@ -192,6 +211,7 @@ class Scaffold:
 
     def include(self, module: Any, *, prefix: str | None = None) -> None:
         """Include ``module``'s routes (under its prefix, or ``prefix`` when given)."""
+        self._check_open("include a module")
         if any(existing is module for existing, _ in self.modules):
             raise ImproperlyConfigured(f"module {module.name!r} is included twice")
         self.modules.append((module, prefix))
@@ -200,6 +220,7 @@ class Scaffold:
         self, prefix: str, directory: str | os.PathLike[str], *, name: str = "static"
     ) -> None:
         """Serve the files of ``directory`` under ``prefix`` (GET/HEAD, with caching headers)."""
+        self._check_open("add static files")
         path = os.fspath(directory)
         if not os.path.isabs(path):
             path = os.path.join(self.root_path, path)

@@ -232,3 +232,29 @@ def test_constrained_field():
     assert client.get("/n?k=5").json() == {"k": 5}
     assert client.get("/n?k=11").status_code == 422
     _ = Field
+
+
+def test_header_model_group_maps_underscores_to_hyphens():
+    class Meta(BaseModel):
+        user_agent: str
+        x_trace: list[str] = []
+
+    app = App()
+
+    @app.get("/")
+    async def handler(meta: Annotated[Meta, Header()]) -> dict:
+        return meta.model_dump()
+
+    client = TestClient(app)
+    got = client.get("/", headers=[("User-Agent", "ua"), ("X-Trace", "1"), ("X-Trace", "2")])
+    assert got.json() == {"user_agent": "ua", "x_trace": ["1", "2"]}
+
+
+def test_handler_taking_some_path_params_only():
+    app = App()
+
+    @app.get("/users/{user}/posts/{post_id:int}")
+    async def show(post_id: int) -> dict:
+        return {"post": post_id}
+
+    assert TestClient(app).get("/users/a/posts/2").json() == {"post": 2}

@@ -178,3 +178,55 @@ def test_provider_without_type_or_name_is_refused():
         @app.provider
         def nothing():  # type: ignore[no-untyped-def]
             return 1
+
+
+def test_provider_dependencies_resolve_in_each_routes_scope():
+    app = App()
+    module = Module("mod", prefix="/mod")
+
+    @app.provider(name="db")
+    def app_db() -> str:
+        return "app-db"
+
+    @module.provider(name="db")
+    def module_db() -> str:
+        return "module-db"
+
+    @app.provider(name="repo")
+    def repo(db: str) -> str:
+        return f"repo({db})"
+
+    @module.get("/")
+    async def inner(repo: str) -> str:
+        return repo
+
+    @app.get("/")
+    async def outer(repo: str) -> str:
+        return repo
+
+    app.include(module)
+    client = TestClient(app)
+    assert client.get("/mod/").text == "repo(module-db)"
+    assert client.get("/").text == "repo(app-db)"
+
+
+def test_unregistered_provide_function_runs_once_per_request():
+    app = App()
+    calls: list[int] = []
+
+    async def counter() -> int:
+        calls.append(1)
+        return len(calls)
+
+    Counted = Annotated[int, Provide(counter)]
+
+    @app.provider(name="doubled")
+    async def doubled(n: Counted) -> int:
+        return n * 2
+
+    @app.get("/")
+    async def handler(n: Counted, doubled: int) -> dict:
+        return {"n": n, "doubled": doubled}
+
+    assert TestClient(app).get("/").json() == {"n": 1, "doubled": 2}
+    assert calls == [1]

@@ -50,6 +50,9 @@ class Source:
     many: bool = False
     provider: Provider | None = None
     marker: Param | None = None
+    #: For provider sources: how to call the provider, resolved in this route's scope
+    #: (a module's providers can override what the provider itself asks for).
+    plan: CallPlan | None = None
 
     @property
     def required(self) -> bool:
@@ -122,15 +125,14 @@ def build_plan(
             if provider in _stack:
                 chain = " -> ".join(p.describe() for p in (*_stack, provider))
                 raise ImproperlyConfigured(f"providers depend on each other in a loop: {chain}")
-            if provider.plan is None:
-                provider.plan = build_plan(
-                    provider.func,
-                    path_converters=path_converters,
-                    providers=providers,
-                    run_sync=run_sync,
-                    websocket_type=websocket_type,
-                    _stack=(*_stack, provider),
-                )
+            source.plan = build_plan(
+                provider.func,
+                path_converters=path_converters,
+                providers=providers,
+                run_sync=run_sync,
+                websocket_type=websocket_type,
+                _stack=(*_stack, provider),
+            )
     return plan
 
 
@@ -265,7 +267,7 @@ def _explicit_provider(
 ) -> Provider:
     if provide.dependency is not None:
         found = next((p for p in providers.all() if p.func is provide.dependency), None)
-        return found or Provider(provide.dependency, name=name)
+        return found or providers.adhoc(provide.dependency)
     found = providers.find(inspect.Parameter.empty, provide.name or name)
     if found is None:
         raise ImproperlyConfigured(f"{where}: no provider named {provide.name or name!r}")
@@ -311,8 +313,11 @@ class CallPlan:
             elif kind == "request":
                 kwargs[source.name] = request
             elif kind == "provider":
-                assert source.provider is not None and ctx is not None
-                kwargs[source.name] = await provide(source.provider, request, ctx, self.run_sync)
+                assert source.provider is not None and source.plan is not None
+                assert ctx is not None
+                kwargs[source.name] = await provide(
+                    source.provider, source.plan, request, ctx, self.run_sync
+                )
             elif kind == "query":
                 _from_multi(source, request.query, kwargs, errors)
             elif kind == "header":
@@ -411,10 +416,13 @@ def _group(source: Source, request: Any, kwargs: dict[str, Any], errors: list[An
         multi = request.query if kind == "query" else request.headers
         data = {}
         fields = getattr(source.annotation, "model_fields", {})
-        for key in multi:
-            info = fields.get(key)
-            many = info is not None and sequence_item(unwrap_optional(info.annotation)[0])
-            data[key] = multi.getall(key) if many else multi.get(key)
+        for field_name, info in fields.items():
+            key = info.alias or field_name
+            wire = key.replace("_", "-").lower() if kind == "header" else key
+            values = multi.getall(wire)
+            if values:
+                many = sequence_item(unwrap_optional(info.annotation)[0]) is not None
+                data[key] = values if many else values[0]
     from pydantic import ValidationError as PydanticError
 
     try:
@@ -537,13 +545,14 @@ def _first(gen: Any, provider: Provider) -> Any:
         raise RuntimeError(f"provider {provider.describe()} finished without yielding") from None
 
 
-async def provide(provider: Provider, request: Any, ctx: ProviderContext, run_sync: RunSync) -> Any:
+async def provide(
+    provider: Provider, plan: CallPlan, request: Any, ctx: ProviderContext, run_sync: RunSync
+) -> Any:
     """Return ``provider``'s value for this request, computing it once."""
     key = id(provider)
     if key in ctx.values:
         return ctx.values[key]
-    assert provider.plan is not None
-    kwargs = await provider.plan.resolve(request, ctx)
+    kwargs = await plan.resolve(request, ctx)
     func = provider.func
     if provider.is_async_gen:
         gen = func(**kwargs)

@@ -23,12 +23,9 @@ from collections.abc import (
     Generator,
     Iterator,
 )
-from typing import TYPE_CHECKING, Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 from satchel.exceptions import ImproperlyConfigured
-
-if TYPE_CHECKING:
-    from satchel.handlers.plan import CallPlan
 
 RunSync = Callable[..., Awaitable[Any]]
 
@@ -45,8 +42,6 @@ class Provider:
         self.is_sync_gen = inspect.isgeneratorfunction(func)
         self.is_async = inspect.iscoroutinefunction(func)
         self.provides = provides if provides is not None else _provided_type(func)
-        #: The call plan for the provider's own parameters, built when the app freezes.
-        self.plan: CallPlan | None = None
 
     def describe(self) -> str:
         """Return ``module.qualname`` for messages."""
@@ -77,6 +72,17 @@ class ProviderRegistry:
         self.parent = parent
         self.by_type: dict[Any, Provider] = {}
         self.by_name: dict[str, Provider] = {}
+        self._adhoc: dict[Any, Provider] = {}
+
+    def adhoc(self, func: Callable[..., Any]) -> Provider:
+        """Return the one provider for an unregistered ``Provide(func)`` (shared app-wide)."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        found = root._adhoc.get(func)
+        if found is None:
+            found = root._adhoc[func] = Provider(func, name=getattr(func, "__name__", None))
+        return found
 
     def register(
         self, func: Callable[..., Any], *, provides: Any = None, name: str | None = None

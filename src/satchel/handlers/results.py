@@ -42,7 +42,9 @@ def to_response(value: Any, status_code: int | None = None, where: str = "handle
     if isinstance(value, Response):
         return value
     if value is None:
-        return _fast(b"", 204 if status_code in (None, 200) else status_code, _HTML)
+        response = _fast(b"", 204 if status_code in (None, 200) else status_code, _HTML)
+        response._headers = []  # no body, so no Content-Type
+        return response
     if kind is tuple:
         return _from_tuple(value, status_code, where)
     if isinstance(value, str):

@@ -101,7 +101,7 @@ class Response:
             "partitioned": partitioned,
         }
         # Validate now, so the mistake surfaces at the line that made it.
-        build_set_cookie(key, value, **{**options, "secure": bool(secure) or samesite == "none"})
+        build_set_cookie(key, value, **{**options, "secure": True if secure is None else secure})
         if self._cookies is None:
             self._cookies = []
         self._cookies.append((key, {"value": value, **options}))
