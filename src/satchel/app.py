@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
+from satchel.config import Settings, load_settings
 from satchel.exceptions import ImproperlyConfigured, MethodNotAllowed, NotFound
 from satchel.handlers.pipeline import (
     Endpoint,
@@ -25,7 +26,7 @@ from satchel.handlers.pipeline import (
     with_middleware,
 )
 from satchel.handlers.plan import build_plan
-from satchel.http.request import DEFAULT_MAX_BODY_SIZE, ClientDisconnect, Request
+from satchel.http.request import ClientDisconnect, Request
 from satchel.http.response import RedirectResponse, Response
 from satchel.http.websocket import WebSocket
 from satchel.module import Module
@@ -40,47 +41,43 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("satchel")
 
-_TRUTHY = frozenset({"1", "true", "yes", "on"})
 Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUTHY
 
 
 class App(Scaffold):
     """A Satchel application.
 
-    ``debug`` (default: the ``SATCHEL_DEBUG`` environment variable) shows
-    tracebacks in error pages; never turn it on in production. ``root_path`` is
-    the project directory holding ``templates/`` and ``static/`` (default: the
-    directory of the file that creates the app).
+    Settings come from ``SATCHEL_*`` environment variables, a ``.env`` file, or
+    keyword arguments (``App(debug=True, max_body_size=...)``, same names; see
+    :class:`satchel.config.Settings`), or a ready ``settings`` object. ``debug``
+    shows tracebacks in error pages: never turn it on in production.
+    ``root_path`` is the project directory holding ``templates/`` and ``static/``
+    (default: the directory of the file that creates the app).
     """
 
     def __init__(
         self,
         *,
-        debug: bool | None = None,
-        title: str = "Satchel",
-        version: str = "0.1.0",
+        settings: Settings | None = None,
         root_path: str | os.PathLike[str] | None = None,
-        redirect_slashes: bool = True,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-        thread_pool_size: int = 40,
         lifespan: Lifespan | None = None,
-        max_path_length: int = 8192,
         form_limits: FormLimits | None = None,
+        **overrides: Any,
     ) -> None:
         super().__init__(root_path if root_path is not None else caller_dir(2))
-        self.debug = _env_flag("SATCHEL_DEBUG") if debug is None else debug
-        self.title = title
-        self.version = version
-        self.redirect_slashes = redirect_slashes
-        self.max_body_size = max_body_size
-        self.max_path_length = max_path_length
+        if settings is not None and overrides:
+            settings = settings.model_copy(update=overrides)
+        self.settings = settings if settings is not None else load_settings(**overrides)
+        config = self.settings
+        self.debug: bool = config.debug
+        self.title = config.title
+        self.version = config.version
+        self.redirect_slashes = config.redirect_slashes
+        self.max_body_size = config.max_body_size
+        self.max_path_length = config.max_path_length
+        self.thread_pool_size = config.thread_pool_size
         #: Limits for ``request.form()`` (fields, files, sizes); ``None`` means the defaults.
         self.form_limits = form_limits
-        self.thread_pool_size = thread_pool_size
         self.lifespan_context = lifespan
         self.converters: dict[str, Converter] = dict(DEFAULT_CONVERTERS)
         self.router = Router()
