@@ -65,6 +65,18 @@ def __getattr__(name: str) -> object:
         from satchel.http import sse
 
         return getattr(sse, name)
+    if name == "render":
+        from satchel.templates import render
+
+        return render
+    if name == "flash":
+        from satchel.sessions import flash
+
+        return flash
+    if name == "redirect":
+        from satchel.security.redirects import redirect
+
+        return redirect
     if name == "StaticFiles":
         from satchel.staticfiles import StaticFiles
 
@@ -116,4 +128,7 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "__version__",
+    "flash",
+    "redirect",
+    "render",
 ]

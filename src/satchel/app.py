@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib
+import importlib.util
 import itertools
 import logging
 import os
@@ -62,6 +64,7 @@ class App(Scaffold):
         root_path: str | os.PathLike[str] | None = None,
         lifespan: Lifespan | None = None,
         form_limits: FormLimits | None = None,
+        database: Any = None,
         **overrides: Any,
     ) -> None:
         super().__init__(root_path if root_path is not None else caller_dir(2))
@@ -88,10 +91,13 @@ class App(Scaffold):
         self.extensions: dict[str, Any] = {}
         self._mount_specs: list[Mount] = []
         self._frozen = False
+        self._installed: set[str] = set()
         self._asgi_entry: ASGIApp | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
         self._not_found: Endpoint | None = None
+        if database is not None:
+            database.init_app(self)
 
     # -- configuration ---------------------------------------------------------------
 
@@ -151,6 +157,7 @@ class App(Scaffold):
             return
         self._frozen = True
         try:
+            self._install_batteries()
             self._freeze_scaffold(self, "", "", [self])
             for mount in self._mount_specs:
                 self.router.mount(mount)
@@ -168,6 +175,22 @@ class App(Scaffold):
             self._unlock(self)
             self.router = Router()
             raise
+
+    #: Battery packages whose ``install(app)`` runs when the app freezes, in this order
+    #: (each decides from ``app.settings`` what to add: middleware, hooks, routes).
+    batteries: tuple[str, ...] = ("satchel.security", "satchel.sessions", "satchel.openapi")
+
+    def _install_batteries(self) -> None:
+        for name in self.batteries:
+            if name in self._installed:
+                continue
+            if importlib.util.find_spec(name) is None:
+                continue  # a battery left out of this installation
+            module = importlib.import_module(name)
+            install = getattr(module, "install", None)
+            if install is not None:
+                install(self)
+            self._installed.add(name)
 
     def check_startup(self) -> None:
         """Compile everything now, so configuration errors stop ``satchel serve`` at once."""

@@ -33,6 +33,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("run", "satchel.cli.commands.server:run", "Run the development server."),
     CommandSpec("serve", "satchel.cli.commands.server:serve", "Run the production server."),
     CommandSpec("routes", "satchel.cli.commands.routes:routes", "List the app's routes."),
+    CommandSpec("db", "satchel.cli.commands.db:db", "Manage the database and migrations."),
+    CommandSpec("check", "satchel.cli.commands.check:check", "Run startup and deploy checks."),
+    CommandSpec(
+        "collectstatic", "satchel.cli.commands.static:collectstatic", "Collect static files."
+    ),
+    CommandSpec("sessions", "satchel.cli.commands.sessions:sessions", "Manage stored sessions."),
+    CommandSpec("openapi", "satchel.cli.commands.openapi:openapi", "Write the OpenAPI schema."),
 )
 """Every built-in command; a battery's command joins by adding an entry."""
 

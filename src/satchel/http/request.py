@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import orjson
 
-from satchel.exceptions import BadRequest, PayloadTooLarge
+from satchel.exceptions import BadRequest, ImproperlyConfigured, PayloadTooLarge
 from satchel.http.cookies import parse_cookie_header
 from satchel.http.datastructures import Address, FormData, QueryParams, State
 from satchel.http.headers import Headers
@@ -52,8 +52,10 @@ class Request:
         "_raw_headers",
         "_receive",
         "_scope",
+        "_session",
         "_state",
         "_url",
+        "_user",
         "app",
         "client_addr",
         "http_version",
@@ -101,6 +103,8 @@ class Request:
         self._json: Any = _UNSET
         self._form: FormData | None = None
         self._consumed = False
+        self._session: Any = None
+        self._user: Any = None
 
     @classmethod
     def from_rsgi(cls, scope: Any, proto: Any, app: Any = None) -> Request:
@@ -197,6 +201,29 @@ class Request:
         if self._state is None:
             self._state = State()
         return self._state
+
+    @property
+    def session(self) -> Any:
+        """The session (dict-like), loaded on first use by the sessions battery."""
+        if self._session is None:
+            store = self.app.extensions.get("sessions") if self.app is not None else None
+            if store is None:
+                raise ImproperlyConfigured(
+                    "request.session needs the sessions battery; it is installed by default "
+                    "unless turned off - is this request handled by a Satchel App?"
+                )
+            self._session = store.load(self)
+        return self._session
+
+    @property
+    def user(self) -> Any:
+        """The user making the request (an anonymous user when nobody is logged in)."""
+        if self._user is None:
+            auth = self.app.extensions.get("auth") if self.app is not None else None
+            if auth is None:
+                raise ImproperlyConfigured("request.user needs accounts: create Auth(app) first")
+            self._user = auth.load_user(self)
+        return self._user
 
     @property
     def content_type(self) -> str:
