@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
-from satchel.config import Settings, load_settings
 from satchel.exceptions import ImproperlyConfigured, MethodNotAllowed, NotFound
 from satchel.handlers.pipeline import (
     Endpoint,
@@ -39,6 +38,7 @@ from satchel.scaffold import RouteSpec, Scaffold, caller_dir
 from satchel.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from satchel.config import Settings
     from satchel.http.forms import FormLimits
 
 logger = logging.getLogger("satchel")
@@ -68,6 +68,9 @@ class App(Scaffold):
         **overrides: Any,
     ) -> None:
         super().__init__(root_path if root_path is not None else caller_dir(2))
+        # Imported here: settings need pydantic, which `import satchel` must not load.
+        from satchel.config import load_settings  # noqa: PLC0415
+
         if settings is not None and overrides:
             settings = settings.model_copy(update=overrides)
         self.settings = settings if settings is not None else load_settings(**overrides)
