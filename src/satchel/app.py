@@ -69,7 +69,7 @@ class App(Scaffold):
     ) -> None:
         super().__init__(root_path if root_path is not None else caller_dir(2))
         # Imported here: settings need pydantic, which `import satchel` must not load.
-        from satchel.config import load_settings  # noqa: PLC0415
+        from satchel.config import load_settings
 
         if settings is not None and overrides:
             settings = settings.model_copy(update=overrides)

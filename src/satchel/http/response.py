@@ -9,6 +9,8 @@ Streaming and file responses override the two ``send_*`` methods.
 from __future__ import annotations
 
 import dataclasses
+import enum
+import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -205,7 +207,28 @@ _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 def dump_json(value: Any) -> bytes:
     """Serialise ``value`` to JSON bytes (dataclasses, datetimes, UUIDs and pydantic models too)."""
-    return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS)
+    try:
+        return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS)
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+    # orjson refuses integers past 64 bits; the standard library writes them exactly.
+    import json
+
+    text = json.dumps(value, default=_stdlib_default, ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
+
+
+def _stdlib_default(value: Any) -> Any:
+    if is_dataclass_instance(value):
+        return dataclasses.asdict(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return _json_default(value)
 
 
 class JSONResponse(Response):

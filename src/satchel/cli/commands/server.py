@@ -16,6 +16,7 @@ from typing import Any
 import click
 from granian import Granian
 from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 
 from satchel.cli import APP_ENV_VAR
 from satchel.cli.discovery import check_findable, load_app, resolve_spec
@@ -98,6 +99,11 @@ _interface_option = click.option(
 )
 
 
+#: Bound what one request's head may hold: granian's default read buffer (408 KiB)
+#: lets a client send megabyte-long header sections; 64 KiB is plenty for real ones.
+HTTP1_SETTINGS = HTTP1Settings(max_buffer_size=64 * 1024)
+
+
 @click.command("run")
 @click.argument("app", required=False, metavar="[APP]")
 @_host_option
@@ -137,6 +143,7 @@ def run(app: str | None, host: str, port: int, reload: bool, interface: str) -> 
         # A syntax error while editing must not stop the server: the next save
         # that fixes it brings the worker back.
         reload_ignore_worker_failure=True,
+        http1_settings=HTTP1_SETTINGS,
     )
     server.serve(target_loader=load_worker_app)
 
@@ -218,6 +225,7 @@ def serve(
         runtime_threads=threads,
         workers_kill_timeout=shutdown_timeout,
         log_access=access_log,
+        http1_settings=HTTP1_SETTINGS,
     )
     server.serve(target_loader=load_worker_app)
 
