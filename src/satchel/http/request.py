@@ -51,23 +51,20 @@ class Request:
         "_query",
         "_raw_headers",
         "_receive",
+        "_rsgi",
         "_scope",
         "_session",
         "_state",
         "_url",
         "_user",
         "app",
-        "client_addr",
-        "http_version",
         "max_body_size",
         "method",
         "path",
         "path_params",
         "query_string",
-        "root_path",
         "route",
         "scheme",
-        "server_addr",
     )
 
     def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
@@ -81,12 +78,7 @@ class Request:
         qs = scope.get("query_string", b"")
         self.query_string: str = qs.decode("latin-1") if isinstance(qs, bytes) else qs
         self._raw_headers: Any = scope.get("headers", ())
-        self.root_path: str = scope.get("root_path", "")
-        self.http_version: str = scope.get("http_version", "1.1")
-        client = scope.get("client")
-        self.client_addr: tuple[str, int] | None = tuple(client) if client else None
-        server = scope.get("server")
-        self.server_addr: tuple[str, int | None] | None = tuple(server) if server else None
+        self._rsgi: Any = None
         self._init_lazy()
         self.app: Any = scope.get("app")
 
@@ -121,15 +113,40 @@ class Request:
         # (bytes as latin-1 text, as ASGI gives them) so parsing is the same.
         self.query_string = qs if qs.isascii() else qs.encode("utf-8").decode("latin-1")
         self._raw_headers = scope.headers
-        self.root_path = ""
-        self.http_version = scope.http_version
-        self.client_addr = _split_addr(scope.client)
-        self.server_addr = _split_addr(scope.server)
+        self._rsgi = scope
         self._init_lazy()
         self.app = app
         return self
 
     # -- metadata --------------------------------------------------------------------
+
+    @property
+    def root_path(self) -> str:
+        """The path prefix the app is mounted under (ASGI ``root_path``)."""
+        return "" if self._scope is None else str(self._scope.get("root_path", ""))
+
+    @property
+    def http_version(self) -> str:
+        """``1.1``, ``2`` ..."""
+        if self._rsgi is not None:
+            return str(self._rsgi.http_version)
+        return str(self._scope.get("http_version", "1.1")) if self._scope is not None else "1.1"
+
+    @property
+    def client_addr(self) -> tuple[str, int] | None:
+        """The peer's ``(host, port)`` as the server reported it."""
+        if self._rsgi is not None:
+            return _split_addr(self._rsgi.client)
+        client = self._scope.get("client") if self._scope is not None else None
+        return (str(client[0]), int(client[1])) if client else None
+
+    @property
+    def server_addr(self) -> tuple[str, int] | None:
+        """The local ``(host, port)`` the request arrived on."""
+        if self._rsgi is not None:
+            return _split_addr(self._rsgi.server)
+        server = self._scope.get("server") if self._scope is not None else None
+        return (str(server[0]), int(server[1] or 0)) if server else None
 
     @property
     def headers(self) -> Headers:

@@ -44,10 +44,15 @@ class Response:
     ) -> None:
         self.status_code = status_code
         self.body: bytes = self.render(content)
-        self._headers: list[tuple[str, str]] = MutableHeaders(headers)._items if headers else []
         self._cookies: list[tuple[str, dict[str, Any]]] | None = None
         content_type = media_type or self.media_type
-        if content_type is not None and "content-type" not in self.headers:
+        if headers:
+            self._headers: list[tuple[str, str]] = MutableHeaders(headers)._items
+            if any(name == "content-type" for name, _ in self._headers):
+                content_type = None
+        else:
+            self._headers = []
+        if content_type is not None:
             if content_type.startswith("text/") and "charset=" not in content_type:
                 content_type += "; charset=" + self.charset
             self._headers.append(("content-type", content_type))
