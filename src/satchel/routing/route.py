@@ -111,6 +111,8 @@ class Route:
     options: dict[str, Any] = field(default_factory=dict)
     owner: Any = None
     handle: Any = None
+    #: Path parameter names in template order (set when the router adds the route).
+    param_names: tuple[str, ...] = ()
 
     @property
     def converters(self) -> dict[str, Converter]:

@@ -100,6 +100,31 @@ def _walk(
             values.pop()
 
 
+def _greedy(root: _Node, parts: list[str], values: list[Any], method: str) -> Route | None:
+    """Follow the first branch that fits at every segment, without backing up.
+
+    Most requests match this way, in one loop with no calls but the converters;
+    when it fails, :func:`_find` searches properly.
+    """
+    node = root
+    for part in parts:
+        child = node.static.get(part)
+        if child is None:
+            if node.mixed or node.paths:
+                return None
+            for conv, param_child in node.params:
+                try:
+                    values.append(conv.convert(part))
+                except ValueError:
+                    continue
+                child = param_child
+                break
+            else:
+                return None
+        node = child
+    return node.routes.get(method)
+
+
 def _find(
     node: _Node, parts: list[str], index: int, values: list[Any], method: str
 ) -> Route | None:
@@ -149,7 +174,6 @@ class Router:
         self._root = _Node()
         self._by_name: dict[str, list[Route]] = {}
         self._shapes: dict[tuple[Any, ...], dict[str, Route]] = {}
-        self._param_names: dict[int, tuple[str, ...]] = {}
 
     # -- building --------------------------------------------------------------------
 
@@ -173,9 +197,7 @@ class Router:
             )
         named.append(route)
         self.routes.append(route)
-        self._param_names[id(route)] = tuple(
-            name for seg in route.segments for name, _ in seg.params
-        )
+        route.param_names = tuple(name for seg in route.segments for name, _ in seg.params)
         if route.is_static:
             table = self._static.setdefault(route.path, {})
             node_routes = table
@@ -214,17 +236,18 @@ class Router:
                 return route, {}, None
         values: list[Any] = []
         parts = path[1:].split("/")
-        route = _find(self._root, parts, 0, values, method)
+        route = _greedy(self._root, parts, values, method)
+        if route is None:
+            values.clear()
+            route = _find(self._root, parts, 0, values, method)
         if route is not None:
-            names = self._param_names[id(route)]
-            return route, dict(zip(names, values, strict=True)), None
+            return route, dict(zip(route.param_names, values, strict=True)), None
         values.clear()
         allowed: set[str] = set(table) if table else set()
         for leaf in _walk(self._root, parts, 0, values):
             route = leaf.routes.get(method)
             if route is not None:
-                names = self._param_names[id(route)]
-                return route, dict(zip(names, values, strict=True)), None
+                return route, dict(zip(route.param_names, values, strict=True)), None
             allowed.update(leaf.routes)
         allowed.discard(WEBSOCKET)
         return None, None, frozenset(allowed) if allowed else None
@@ -250,10 +273,9 @@ class Router:
             hint = ", ".join(sorted(self._by_name)[:20]) or "(no routes)"
             raise ImproperlyConfigured(f"no route named {name!r}; known names: {hint}")
         for route in candidates:
-            names = self._param_names[id(route)]
-            if all(n in params for n in names):
+            if all(n in params for n in route.param_names):
                 return _build(route, params)
-        needed = self._param_names[id(candidates[0])]
+        needed = candidates[0].param_names
         missing = [n for n in needed if n not in params]
         raise ImproperlyConfigured(f"url_for({name!r}) is missing parameters: {', '.join(missing)}")
 
