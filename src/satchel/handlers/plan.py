@@ -414,16 +414,28 @@ def _group(source: Source, request: Any, kwargs: dict[str, Any], errors: list[An
         data: dict[str, Any] = dict(request.cookies)
     else:
         multi = request.query if kind == "query" else request.headers
-        data = {}
-        fields = getattr(source.annotation, "model_fields", {})
-        for field_name, info in fields.items():
-            key = info.alias or field_name
-            wire = key.replace("_", "-").lower() if kind == "header" else key
-            values = multi.getall(wire)
-            if values:
-                many = sequence_item(unwrap_optional(info.annotation)[0]) is not None
-                data[key] = values if many else values[0]
-    from pydantic import ValidationError as PydanticError
+        data = _model_data(source.annotation, multi, kind)
+    _validate_model(source, data, kwargs, errors, kind)
+
+
+def _model_data(model: Any, multi: Any, kind: str) -> dict[str, Any]:
+    """Collect a model's fields from a multi-dict (lists for list-typed fields)."""
+    data: dict[str, Any] = {}
+    for field_name, info in getattr(model, "model_fields", {}).items():
+        key = info.alias or field_name
+        # Header names use hyphens where Python names use underscores.
+        wire = key.replace("_", "-").lower() if kind == "header" else key
+        values = multi.getall(wire)
+        if values:
+            many = sequence_item(unwrap_optional(info.annotation)[0]) is not None
+            data[key] = values if many else values[0]
+    return data
+
+
+def _validate_model(
+    source: Source, data: dict[str, Any], kwargs: dict[str, Any], errors: list[Any], kind: str
+) -> None:
+    from pydantic import ValidationError as PydanticError  # loaded with the adapters
 
     try:
         kwargs[source.name] = source.adapter.validate_python(data)
@@ -484,14 +496,7 @@ async def _body(
         else:
             kwargs[source.name] = source.default
         return
-    value = document[source.alias]
-    if source.adapter is None:
-        kwargs[source.name] = value
-        return
-    try:
-        kwargs[source.name] = source.adapter.validate_python(value)
-    except PydanticError as exc:
-        errors.extend(pydantic_errors(exc, ["body", source.alias]))
+    _convert(source, document[source.alias], kwargs, errors, "body")
 
 
 def _json_errors(exc: Any, prefix: list[Any], errors: list[Any]) -> None:
@@ -504,24 +509,9 @@ def _json_errors(exc: Any, prefix: list[Any], errors: list[Any]) -> None:
 
 async def _form(source: Source, request: Any, kwargs: dict[str, Any], errors: list[Any]) -> None:
     form = await request.form()
-    if (
-        source.kind == "form"
-        and source.adapter is not None
-        and _is_model(unwrap_optional(source.annotation)[0])
-    ):
-        model = unwrap_optional(source.annotation)[0]
-        fields = getattr(model, "model_fields", {})
-        data: dict[str, Any] = {}
-        for key in form:
-            info = fields.get(key)
-            many = info is not None and sequence_item(unwrap_optional(info.annotation)[0])
-            data[key] = form.getall(key) if many else form.get(key)
-        from pydantic import ValidationError as PydanticError
-
-        try:
-            kwargs[source.name] = source.adapter.validate_python(data)
-        except PydanticError as exc:
-            errors.extend(pydantic_errors(exc, ["form"]))
+    model = unwrap_optional(source.annotation)[0]
+    if source.kind == "form" and source.adapter is not None and _is_model(model):
+        _validate_model(source, _model_data(model, form, "form"), kwargs, errors, "form")
         return
     values = form.getall(source.alias)
     if source.kind == "file":
