@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     secret_key_fallbacks: Annotated[list[SecretStr], NoDecode] = []
     #: Hosts this app answers for; ``.example.com`` matches subdomains, ``*`` anything.
     allowed_hosts: CommaList = []
-    #: Proxies whose ``X-Forwarded-*`` headers are trusted (IP addresses).
+    #: Proxies whose ``X-Forwarded-*`` headers are trusted (addresses or networks;
+    #: ``*`` trusts every peer).
     trusted_proxies: CommaList = []
     https_redirect: bool = False
     hsts_seconds: int = Field(0, ge=0)
@@ -60,23 +61,33 @@ class Settings(BaseSettings):
     referrer_policy: str | None = "same-origin"
     cross_origin_opener_policy: str | None = "same-origin"
     content_security_policy: str | None = None
+    content_security_policy_report_only: str | None = None
     cors_allow_origins: CommaList = []
     cors_allow_methods: CommaList = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     cors_allow_headers: CommaList = []
+    cors_expose_headers: CommaList = []
     cors_allow_credentials: bool = False
     cors_max_age: int = 600
     csrf_enabled: bool = True
     csrf_field_name: str = "csrf_token"
     csrf_header_name: str = "X-CSRF-Token"
     csrf_trusted_origins: CommaList = []
+    #: Check ids ``satchel check`` stays quiet about (``security.W001``, ...).
+    silenced_checks: CommaList = []
 
     # -- sessions --------------------------------------------------------------------
+    #: Off: no session middleware, and ``request.session`` raises.
+    sessions_enabled: bool = True
     session_store: Literal["cookie", "database", "redis"] = "cookie"
     session_cookie_name: str = "session"
     session_max_age: int = Field(14 * 24 * 3600, gt=0)
     session_cookie_secure: bool | None = None
     session_cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     session_cookie_host_prefix: bool = False
+    #: Share the session cookie with subdomains (``example.com``); not with the prefix.
+    session_cookie_domain: str | None = None
+    #: Where the Redis store keeps sessions: ``<prefix><sha256 of the key>``.
+    session_redis_prefix: str = "satchel:session:"
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     # -- forms and uploads -----------------------------------------------------------
@@ -96,7 +107,14 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(5, gt=0)
     database_max_overflow: int = Field(10, ge=0)
     database_pool_timeout: float = Field(30.0, gt=0)
+    #: Seconds before a connection is replaced (``-1``: never; pings catch dead ones).
+    database_pool_recycle: int = Field(-1, ge=-1)
+    #: Seconds to wait for the database server to accept a connection.
+    database_connect_timeout: float = Field(5.0, gt=0)
+    #: Report a request that runs one SELECT shape more often than this (debug only).
     n_plus_one_threshold: int = Field(10, gt=0)
+    #: Turn the N+1 query detector on or off; ``None`` follows ``debug``.
+    n_plus_one_detection: bool | None = None
 
     # -- APIs ------------------------------------------------------------------------
     #: ``None`` turns the schema off; off in production unless set explicitly.
@@ -110,7 +128,9 @@ class Settings(BaseSettings):
         "cors_allow_origins",
         "cors_allow_methods",
         "cors_allow_headers",
+        "cors_expose_headers",
         "csrf_trusted_origins",
+        "silenced_checks",
         "secret_key_fallbacks",
         mode="before",
     )
