@@ -122,6 +122,21 @@ class Settings(BaseSettings):
     docs_url: str | None = "/docs"
     openapi_in_production: bool = False
 
+    # -- email -----------------------------------------------------------------------
+    #: ``None``: "console" when debug is on, "smtp" when it is off.
+    email_backend: Literal["console", "file", "smtp", "memory"] | None = None
+    email_host: str = "localhost"
+    email_port: int = Field(25, gt=0, lt=65536)
+    email_host_user: str = ""
+    email_host_password: SecretStr = SecretStr("")
+    #: Implicit TLS (port 465); ``email_use_starttls`` upgrades a plain connection (587).
+    email_use_tls: bool = False
+    email_use_starttls: bool = False
+    email_timeout: float = Field(10.0, gt=0)
+    #: Where the file backend writes one ``.eml`` file per message.
+    email_file_path: str = "sent_emails"
+    default_from_email: str = "webmaster@localhost"
+
     @field_validator(
         "allowed_hosts",
         "trusted_proxies",
