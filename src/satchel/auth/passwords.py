@@ -47,8 +47,9 @@ MAX_PASSWORD_LENGTH = 4096
 #: Stored values starting with this can never match a password.
 UNUSABLE_PASSWORD_PREFIX = "!"  # noqa: S105 - a marker, not a password
 
-#: OWASP's minimum, as memory x passes (19 MiB x 2) and the smallest memory it lists.
-_OWASP_MEMORY_PASSES = 19456 * 2
+#: OWASP lists equivalent minimums from m=46 MiB, t=1 to m=7 MiB, t=5: the smallest
+#: memory x passes among them, and the smallest memory.
+_OWASP_MEMORY_PASSES = 7168 * 5
 _OWASP_MIN_MEMORY = 7168
 #: Refuse stored hashes that would cost more than this to verify (a corrupt or hostile
 #: row must not make one login allocate gigabytes or spin for minutes).

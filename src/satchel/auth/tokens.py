@@ -137,6 +137,8 @@ class ResetTokens:
     def _load(self, token: str) -> list[str] | None:
         if not isinstance(token, str) or not 0 < len(token) <= _MAX_RESET_TOKEN_LENGTH:
             return None
+        if not token.isascii():  # ours are; and itsdangerous can't encode lone surrogates
+            return None
         try:
             payload = self._serializer.loads(token, max_age=self.max_age)
         except BadData:
