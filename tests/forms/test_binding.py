@@ -11,7 +11,7 @@ from pydantic import EmailStr, Field, SecretStr, field_validator, model_validato
 
 from satchel import App, Request
 from satchel.exceptions import ImproperlyConfigured
-from satchel.forms import BoundForm, Choices, Form
+from satchel.forms import BoundForm, Choices, Form, LongText
 from satchel.http.datastructures import MultiDict
 from satchel.testing import TestClient
 
@@ -366,3 +366,31 @@ def test_populate_sets_validated_values_on_an_object() -> None:
     target = form.populate(Target(), exclude={"message"})
     assert target.email == "p@example.com"
     assert target.message == ""
+
+
+def test_subclass_adds_fields_and_keeps_its_own_specs() -> None:
+    class WithPhone(ContactForm):
+        phone: str = Field("", max_length=20)
+
+    assert [f.name for f in WithPhone.unbound().fields] == ["email", "message", "phone"]
+    assert [f.name for f in ContactForm.unbound().fields] == ["email", "message"]
+    form = WithPhone.bind({"email": "a@example.com", "message": "0123456789", "phone": "1" * 21})
+    assert list(form.errors) == ["phone"]
+
+
+def test_aliased_field_is_posted_under_its_name() -> None:
+    class Aliased(Form):
+        user_name: str = Field(alias="userName")
+
+    form = Aliased.bind({"user_name": "ann"})
+    assert form.data.user_name == "ann"
+    assert Aliased.bind({}).errors == {"user_name": ["This field is required."]}
+
+
+def test_markers_do_not_break_the_json_schema() -> None:
+    class Marked(Form):
+        colour: Annotated[str, Choices(["r", "g"])]
+        body: Annotated[str, LongText] = ""
+
+    schema = Marked.model_json_schema()
+    assert set(schema["properties"]) == {"colour", "body"}
