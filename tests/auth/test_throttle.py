@@ -241,3 +241,13 @@ def test_redis_count_is_shared_between_processes(tmp_path: Path) -> None:
             client.delete(key)
     finally:
         client.close()
+
+
+def test_importing_the_battery_loads_no_optional_library() -> None:
+    code = (
+        "import sys, json, satchel.auth, satchel.auth.throttle, satchel.auth.mail\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert not loaded & {"redis", "argon2", "itsdangerous", "aiosmtpd"}
