@@ -184,6 +184,10 @@ class State:
         return f"State({self._dict!r})"
 
 
+def _upload_json_schema(schema: Any, handler: Any) -> dict[str, Any]:
+    return {"type": "string", "format": "binary"}
+
+
 class UploadFile:
     """A file uploaded in a multipart form.
 
@@ -212,6 +216,16 @@ class UploadFile:
         self.content_type = content_type
         self.headers = headers if headers is not None else Headers()
         self.size = size
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Let pydantic models and schemas hold uploads (a binary string in JSON Schema)."""
+        from pydantic_core import core_schema  # only models that hold uploads need this
+
+        return core_schema.is_instance_schema(
+            cls,
+            metadata={"pydantic_js_functions": [_upload_json_schema]},
+        )
 
     @property
     def in_memory(self) -> bool:
