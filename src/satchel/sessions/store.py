@@ -8,7 +8,6 @@ sessions middleware after the handler, only when the session was touched) adds
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,11 +20,10 @@ from satchel.http.cookies import SameSite
 from satchel.sessions.session import Session
 
 if TYPE_CHECKING:
-    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-
     from satchel.config import Settings
     from satchel.http.request import Request
     from satchel.http.response import Response
+    from satchel.sessions.signing import Signing
 
 logger = logging.getLogger("satchel.sessions")
 
@@ -109,70 +107,32 @@ class SessionStore:
     # -- signing -----------------------------------------------------------------------
 
     @cached_property
-    def _serializers(self) -> tuple[URLSafeTimedSerializer, URLSafeTimedSerializer | None]:
+    def signing(self) -> Signing:
+        """The signers, built on first use."""
         # Imported here: itsdangerous loads when the first session is read or written,
         # not when the app starts.
-        import orjson
-        from itsdangerous import URLSafeTimedSerializer
+        from satchel.sessions.signing import Signing
 
-        options: dict[str, Any] = {
-            "salt": self.salt,
-            "serializer": orjson,
-            "signer_kwargs": {"digest_method": hashlib.sha256},
-        }
-        primary = URLSafeTimedSerializer(self._secret, **options)
-        fallback = URLSafeTimedSerializer(self._fallbacks, **options) if self._fallbacks else None
-        return primary, fallback
-
-    @cached_property
-    def _signers(self) -> tuple[TimestampSigner, TimestampSigner | None]:
-        # Imported here for the same reason as in _serializers.
-        from itsdangerous import TimestampSigner
-
-        salt = self.salt + ".key"
-        primary = TimestampSigner(self._secret, salt=salt, digest_method=hashlib.sha256)
-        fallback = (
-            TimestampSigner(self._fallbacks, salt=salt, digest_method=hashlib.sha256)
-            if self._fallbacks
-            else None
-        )
-        return primary, fallback
+        return Signing(self._secret, self._fallbacks, self.salt)
 
     def sign_data(self, data: dict[str, Any]) -> str:
         """Return ``data`` as JSON, signed and timestamped with the current key."""
         try:
-            signed: str | bytes = self._serializers[0].dumps(data)
+            return self.signing.dumps(data)
         except TypeError as exc:  # orjson's JSONEncodeError is a TypeError
             raise TypeError(f"{SESSION_JSON_HINT} ({exc})") from exc
-        # orjson writes bytes, so itsdangerous treats it as a binary serializer.
-        return signed.decode("ascii") if isinstance(signed, bytes) else signed
 
     def unsign_data(self, value: str) -> tuple[Any, float, bool] | None:
         """Return ``(data, signed_at, signed_with_an_old_key)``, or ``None`` if not valid."""
-        primary, fallback = self._serializers
-        found: tuple[Any, float, bool] | None = _verify(
-            lambda s: s.loads(value, max_age=self.max_age, return_timestamp=True),
-            primary,
-            fallback,
-        )
-        return found
+        return self.signing.loads(value, self.max_age)
 
     def sign_key(self, key: str) -> str:
         """Return the session key signed and timestamped with the current secret key."""
-        return self._signers[0].sign(key).decode("ascii")
+        return self.signing.sign_key(key)
 
     def unsign_key(self, value: str) -> tuple[str, float, bool] | None:
         """Return ``(key, signed_at, signed_with_an_old_key)``, or ``None`` if not valid."""
-        primary, fallback = self._signers
-        found = _verify(
-            lambda s: s.unsign(value, max_age=self.max_age, return_timestamp=True),
-            primary,
-            fallback,
-        )
-        if found is None:
-            return None
-        key, signed_at, old = found
-        return key.decode("ascii", "replace"), signed_at, old
+        return self.signing.unsign_key(value, self.max_age)
 
     # -- the session's life in a request -------------------------------------------------
 
@@ -255,27 +215,6 @@ class SessionStore:
         from satchel.sessions.middleware import session_middleware
 
         return session_middleware(self)
-
-
-def _verify(check: Callable[[Any], Any], primary: Any, fallback: Any) -> Any:
-    # Imported here: see SessionStore._serializers (a no-op lookup once loaded).
-    from itsdangerous import BadData, BadSignature, SignatureExpired
-
-    try:
-        payload, signed_at = check(primary)
-        return payload, signed_at.timestamp(), False
-    except SignatureExpired:
-        return None  # signed with the current key but too old: never try older keys
-    except BadSignature:
-        if fallback is None:
-            return None
-    except BadData:
-        return None  # a valid signature over an undecodable payload
-    try:
-        payload, signed_at = check(fallback)
-    except BadData:
-        return None
-    return payload, signed_at.timestamp(), True
 
 
 __all__ = [
