@@ -415,3 +415,18 @@ def test_client_factory_fixture_closes_clients(satchel_client_factory: Any) -> N
 
 def test_test_client_is_not_collected_by_pytest() -> None:
     assert TestClient.__test__ is False
+
+
+def test_scope_says_whether_csrf_checks_are_enforced():
+    seen: list[object] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        seen.append(scope["extensions"]["satchel.testing"]["enforce_csrf_checks"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    TestClient(app).get("/")
+    TestClient(app, enforce_csrf_checks=True).get("/")
+    assert seen == [False, True]

@@ -50,7 +50,17 @@ def _server(url: httpx.URL) -> tuple[str, int]:
     return url.host, url.port or _DEFAULT_PORTS.get(url.scheme, 80)
 
 
-def http_scope(request: httpx.Request, *, root_path: str, client: tuple[str, int]) -> Scope:
+#: Scope extension the test clients set; Satchel's CSRF check reads it.
+TESTING_EXTENSION = "satchel.testing"
+
+
+def http_scope(
+    request: httpx.Request,
+    *,
+    root_path: str,
+    client: tuple[str, int],
+    enforce_csrf_checks: bool = False,
+) -> Scope:
     """Build the ASGI ``http`` scope for ``request``.
 
     ``path`` is the URL's path as requested (decoded) and ``root_path`` is passed
@@ -71,7 +81,9 @@ def http_scope(request: httpx.Request, *, root_path: str, client: tuple[str, int
         "headers": [(name.lower(), value) for name, value in request.headers.raw],
         "client": client,
         "server": _server(request.url),
-        "extensions": {},
+        # Like Django's test client, CSRF checks are skipped unless asked for, so
+        # tests of form handlers need no token plumbing (browser tests use real ones).
+        "extensions": {TESTING_EXTENSION: {"enforce_csrf_checks": enforce_csrf_checks}},
     }
 
 

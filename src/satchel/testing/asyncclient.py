@@ -39,17 +39,24 @@ class _AsyncASGITransport(httpx.AsyncBaseTransport):
         raise_server_exceptions: bool,
         root_path: str,
         client: tuple[str, int],
+        enforce_csrf_checks: bool = False,
     ) -> None:
         self.app = app
         self.raise_server_exceptions = raise_server_exceptions
         self.root_path = root_path
         self.client = client
+        self.enforce_csrf_checks = enforce_csrf_checks
         self.state: dict[str, Any] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Run the app for ``request``; the body streams from the app as it is read."""
         body = await request.aread()
-        scope = http_scope(request, root_path=self.root_path, client=self.client)
+        scope = http_scope(
+            request,
+            root_path=self.root_path,
+            client=self.client,
+            enforce_csrf_checks=self.enforce_csrf_checks,
+        )
         exchange = HTTPExchange(
             self.app,
             scope,
@@ -88,6 +95,7 @@ class AsyncTestClient(httpx.AsyncClient):
         cookies: httpx.Cookies | dict[str, str] | None = None,
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
+        enforce_csrf_checks: bool = False,
     ) -> None:
         self.app = app
         self._asgi = _AsyncASGITransport(
@@ -95,6 +103,7 @@ class AsyncTestClient(httpx.AsyncClient):
             raise_server_exceptions=raise_server_exceptions,
             root_path=root_path,
             client=client,
+            enforce_csrf_checks=enforce_csrf_checks,
         )
         self._lifespan: Lifespan | None = None
         super().__init__(

@@ -153,18 +153,25 @@ class _ASGITransport(httpx.BaseTransport):
         raise_server_exceptions: bool,
         root_path: str,
         client: tuple[str, int],
+        enforce_csrf_checks: bool = False,
     ) -> None:
         self.app = app
         self.portal = portal
         self.raise_server_exceptions = raise_server_exceptions
         self.root_path = root_path
         self.client = client
+        self.enforce_csrf_checks = enforce_csrf_checks
         self.state: dict[str, Any] | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Run the app for ``request``; the body streams from the app as it is read."""
         body = request.read()
-        scope = http_scope(request, root_path=self.root_path, client=self.client)
+        scope = http_scope(
+            request,
+            root_path=self.root_path,
+            client=self.client,
+            enforce_csrf_checks=self.enforce_csrf_checks,
+        )
         exchange = HTTPExchange(
             self.app,
             scope,
@@ -196,7 +203,8 @@ class TestClient(httpx.Client):
     (raising :class:`~satchel.testing.LifespanFailed` if it fails) and leaving runs
     shutdown; without ``with`` lifespan never runs. If the app raises,
     ``raise_server_exceptions=True`` re-raises the error in the test; ``False``
-    returns what the app sent, or an empty 500 if it sent nothing.
+    returns what the app sent, or an empty 500 if it sent nothing. CSRF checks
+    are skipped (as in Django's test client) unless ``enforce_csrf_checks=True``.
 
     ``root_path`` is passed to the app as is and ``path`` is what you request, so
     request the path below the mount point.
@@ -214,6 +222,7 @@ class TestClient(httpx.Client):
         cookies: httpx.Cookies | dict[str, str] | None = None,
         follow_redirects: bool = True,
         client: tuple[str, int] = ("testclient", 50000),
+        enforce_csrf_checks: bool = False,
     ) -> None:
         self.app = app
         self._asgi = _ASGITransport(
@@ -222,6 +231,7 @@ class TestClient(httpx.Client):
             raise_server_exceptions=raise_server_exceptions,
             root_path=root_path,
             client=client,
+            enforce_csrf_checks=enforce_csrf_checks,
         )
         self._lifespan: Lifespan | None = None
         super().__init__(
