@@ -40,6 +40,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("sessions", "satchel.cli.commands.sessions:sessions", "Manage stored sessions."),
     CommandSpec("openapi", "satchel.cli.commands.openapi:openapi", "Write the OpenAPI schema."),
+    CommandSpec(
+        "createsuperuser", "satchel.cli.commands.auth:createsuperuser", "Create a superuser."
+    ),
+    CommandSpec(
+        "changepassword", "satchel.cli.commands.auth:changepassword", "Change a user's password."
+    ),
+    CommandSpec("auth", "satchel.cli.commands.auth:auth", "Manage users and permissions."),
 )
 """Every built-in command; a battery's command joins by adding an entry."""
 
