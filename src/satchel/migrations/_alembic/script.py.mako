@@ -1,0 +1,29 @@
+<%
+    body = (upgrades or "") + (downgrades or "")
+    # The message is a docstring: a backslash or triple quote in it must not end it.
+    doc = (message or "").replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+%>"""${doc}
+
+Revision ID: ${up_revision}
+Revises: ${down_revision | comma,n}
+"""
+
+from __future__ import annotations
+
+% if "sa." in body:
+import sqlalchemy as sa
+% endif
+from alembic import op
+${imports if imports else ""}
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
