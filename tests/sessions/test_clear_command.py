@@ -18,24 +18,11 @@ from satchel.cli.main import cli
 from satchel.sessions import session_table
 
 APP = """
-from sqlalchemy import MetaData, create_engine
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from satchel import App
-
-
-class Database:  # what the store needs from satchel.db's Database
-    def __init__(self, url):
-        self.metadata = MetaData()
-        self.engine = create_engine("sqlite:///" + url)
-        self.async_engine = create_async_engine("sqlite+aiosqlite:///" + url)
-
-    def init_app(self, app):
-        app.extensions["database"] = self
-
+from satchel.db import Database
 
 app = App(secret_key="s" * 40, session_store="{store}", sessions_enabled={enabled},
-          database=Database({path!r}))
+          database=Database("sqlite:///{path}"))
 """
 
 
@@ -50,7 +37,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def write_app(root: Path, store: str = "database", enabled: bool = True) -> Path:
     path = root / "sessions.db"
-    source = APP.format(store=store, enabled=enabled, path=str(path))
+    source = APP.format(store=store, enabled=enabled, path=path)
     (root / "sessions_app.py").write_text(textwrap.dedent(source))
     importlib.invalidate_caches()
     return path

@@ -19,42 +19,18 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from satchel import App, Request
+from satchel.db import Database
 from satchel.exceptions import ImproperlyConfigured
-from satchel.sessions import session_table
+from satchel.sessions import DatabaseStore, session_table
 from satchel.sessions.server import hash_key
 from satchel.testing import AsyncTestClient, TestClient
 
 KEY = "k" * 24 + "-current-secret-key-for-tests"
 OLD_KEY = "o" * 24 + "-previous-secret-key-for-tests"
 
-_ASYNC = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+asyncpg",
-    "mysql": "mysql+asyncmy",
-}
 _SYNC = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
-
-
-class StandInDatabase:
-    """The part of satchel.db's Database the store uses: metadata and two engines."""
-
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        backend = parsed.get_backend_name()
-        self.metadata = MetaData()
-        # NullPool: a test client's event loop ends with the client; pooled async
-        # connections would outlive the loop they belong to.
-        self.async_engine = create_async_engine(
-            parsed.set(drivername=_ASYNC[backend]), poolclass=NullPool
-        )
-        self.engine = create_engine(parsed.set(drivername=_SYNC[backend]), poolclass=NullPool)
-
-    def init_app(self, app: App) -> None:
-        app.extensions["database"] = self
 
 
 class Backend:
@@ -81,16 +57,14 @@ class Backend:
 class SQLBackend(Backend):
     def __init__(self, name: str, url: str) -> None:
         self.name = name
-        self.database = StandInDatabase(url)
+        self.database = Database(url)
         self.table = session_table(self.database.metadata)
         self.table.create(self.database.engine, checkfirst=True)
         with self.database.engine.begin() as conn:
             conn.execute(self.table.delete())
 
     def app(self, make_app: Callable[..., App], **settings: Any) -> App:
-        app = make_app(session_store="database", **settings)
-        self.database.init_app(app)
-        return app
+        return make_app(session_store="database", database=self.database, **settings)
 
     def count(self) -> int:
         with self.database.engine.connect() as conn:
@@ -121,7 +95,7 @@ class SQLBackend(Backend):
     def close(self) -> None:
         with self.database.engine.begin() as conn:
             conn.execute(self.table.delete())
-        self.database.engine.dispose()
+        self.database.dispose()
 
 
 class RedisBackend(Backend):
@@ -218,6 +192,8 @@ async def clear_expired(store: Any) -> int:
         return int(await store.clear_expired())
     finally:
         await store.close()
+        if isinstance(store, DatabaseStore):
+            await store.database.async_dispose()
 
 
 # -- the tests, for every backend ----------------------------------------------------------
