@@ -53,6 +53,7 @@ APPS = [
     AppSpec("raw_rsgi", "raw_rsgi_app", "rsgi", "same router, bare RSGI"),
     AppSpec("satchel", "satchel_app", "rsgi", "App.__rsgi__"),
     AppSpec("satchel_asgi", "satchel_app", "asgi", "same app through ASGI"),
+    AppSpec("satchel_models", "satchel_models_app", "rsgi", "JSON routes return response models"),
     AppSpec("starlette", "starlette_app", "asgi", ""),
     AppSpec("falcon", "falcon_app", "asgi", "falcon.asgi.App"),
     AppSpec("fastapi", "fastapi_app", "asgi", ""),

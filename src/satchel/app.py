@@ -196,8 +196,16 @@ class App(Scaffold):
             self._installed.add(name)
 
     def check_startup(self) -> None:
-        """Compile everything now, so configuration errors stop ``satchel serve`` at once."""
-        self.freeze()
+        """Compile everything and run the checks, so ``satchel serve`` stops at once.
+
+        Raises ``ImproperlyConfigured`` on a configuration error or a critical
+        finding (debug off with the development secret key); the deploy checks'
+        errors are logged (see ``satchel check --deploy``).
+        """
+        # Imported here: the checks load only when a server starts or `satchel check` runs.
+        from satchel.security.checks import check_startup
+
+        check_startup(self)
 
     def _unlock(self, scaffold: Scaffold) -> None:
         scaffold.locked = False
@@ -286,7 +294,7 @@ class App(Scaffold):
             self.router.add(route)
             return
         handlers = [s.error_handlers for s in reversed(chain)]
-        endpoint = handler_call(plan, spec.status_code, where)
+        endpoint = handler_call(plan, spec.status_code, where, route.options)
         before = [h for s in chain for h in s.before_hooks]
         after = [h for s in reversed(chain) for h in s.after_hooks]
         guards = [g for s in chain for g in s.guards]

@@ -9,14 +9,15 @@ something to do, so a bare route is one ``await`` of the handler.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from satchel.exceptions import HTTPException
+from satchel.exceptions import HTTPException, ImproperlyConfigured
 from satchel.handlers.errors import http_exception_response, server_error_response
 from satchel.handlers.plan import CallPlan
 from satchel.handlers.providers import ProviderContext, RunSync
-from satchel.handlers.results import to_response
+from satchel.handlers.results import ResponseModel, declared_response_model, to_response
+from satchel.http.negotiation import best_match, not_acceptable
 from satchel.http.request import ClientDisconnect, Request
 from satchel.http.response import Response
 
@@ -24,23 +25,60 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 ErrorHandlers = Sequence[dict[Any, Callable[..., Any]]]
 
 
-def handler_call(plan: CallPlan, status_code: int | None, where: str) -> Endpoint:
-    """Return ``request -> response`` that resolves parameters, calls, and converts the result."""
+def handler_call(
+    plan: CallPlan,
+    status_code: int | None,
+    where: str,
+    options: Mapping[str, Any] | None = None,
+) -> Endpoint:
+    """Return ``request -> response`` that resolves parameters, calls, and converts the result.
+
+    ``options`` are the route's: ``response_model`` (or a model return annotation)
+    shapes the result, ``produces`` answers 406 when no listed type fits ``Accept``.
+    """
+    endpoint = _call(plan, status_code, where, options or {})
+    produces = (options or {}).get("produces")
+    return _negotiated(endpoint, tuple(produces)) if produces else endpoint
+
+
+def _negotiated(inner: Endpoint, offers: tuple[str, ...]) -> Endpoint:
+    for offer in offers:
+        main, slash, sub = str(offer).partition("/")
+        if not slash or not main or not sub or "*" in offer or "," in offer:
+            raise ImproperlyConfigured(
+                f"produces=[...] lists media types such as 'application/json', not {offer!r}"
+            )
+
+    async def negotiated(request: Request) -> Response:
+        chosen = best_match(request.headers.get("accept"), offers)
+        if chosen is None:
+            raise not_acceptable(offers)
+        request.state.media_type = chosen
+        return await inner(request)
+
+    return negotiated
+
+
+def _call(
+    plan: CallPlan, status_code: int | None, where: str, options: Mapping[str, Any]
+) -> Endpoint:
     func = plan.func
     run_sync = plan.run_sync
     is_async = plan.is_async
+    model = declared_response_model(func, options)
+    convert = ResponseModel(model, where).to_response if model is not None else to_response
 
     if not plan.sources and is_async:
 
         async def call_bare(request: Request) -> Response:
-            return to_response(await func(), status_code, where)
+            return convert(await func(), status_code, where)
 
         return call_bare
 
     if plan.path_only and is_async:
 
         async def call_path(request: Request) -> Response:
-            return to_response(await func(**request.path_params), status_code, where)
+            return convert(await func(**request.path_params), status_code, where)
 
         return call_path
 
@@ -49,7 +87,7 @@ def handler_call(plan: CallPlan, status_code: int | None, where: str) -> Endpoin
         async def call_plain(request: Request) -> Response:
             kwargs = await plan.resolve(request, None)
             result = await func(**kwargs) if is_async else await run_sync(func, **kwargs)
-            return to_response(result, status_code, where)
+            return convert(result, status_code, where)
 
         return call_plain
 
@@ -62,7 +100,7 @@ def handler_call(plan: CallPlan, status_code: int | None, where: str) -> Endpoin
             await ctx.close(exc, run_sync)
             raise
         await ctx.close(None, run_sync)
-        return to_response(result, status_code, where)
+        return convert(result, status_code, where)
 
     return call_with_providers
 

@@ -7,9 +7,12 @@ status and headers: ``(body, status)`` or ``(body, status, headers)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, get_type_hints
 
+from satchel.handlers.coerce import sequence_item
 from satchel.http.response import (
     HTMLResponse,
     JSONResponse,
@@ -80,4 +83,122 @@ def _from_tuple(value: tuple[Any, ...], status_code: int | None, where: str) -> 
     return response
 
 
-__all__ = ["to_response"]
+# -- response models -----------------------------------------------------------------
+
+
+class ResponseValidationError(Exception):
+    """A handler returned a value that does not fit its response model (a server bug: 500).
+
+    ``errors`` lists each mismatch as ``{"loc": [...], "msg": ..., "type": ...}``.
+    """
+
+    def __init__(self, where: str, model: Any, errors: list[dict[str, Any]]) -> None:
+        self.where = where
+        self.errors = errors
+        name = model.__qualname__ if isinstance(model, type) else repr(model)
+        lines = [f"{where} returned a value that does not match its response model {name}:"]
+        for err in errors[:20]:
+            loc = ".".join(str(p) for p in err["loc"]) or "(the value itself)"
+            lines.append(f"  {loc}: {err['msg']} [{err['type']}]")
+        if len(errors) > 20:
+            lines.append(f"  ... and {len(errors) - 20} more")
+        super().__init__("\n".join(lines))
+
+
+def _is_model_type(annotation: Any) -> bool:
+    if not isinstance(annotation, type):
+        return False
+    return dataclasses.is_dataclass(annotation) or hasattr(annotation, "__pydantic_validator__")
+
+
+def _default_model(annotation: Any) -> bool:
+    """Return whether a return annotation is a model, a dataclass or a list of either."""
+    if _is_model_type(annotation):
+        return True
+    item = sequence_item(annotation)
+    return item is not None and _is_model_type(item)
+
+
+def declared_response_model(func: Callable[..., Any], options: Mapping[str, Any]) -> Any:
+    """Return the route's response model: ``response_model=`` or a model return annotation.
+
+    ``response_model=None`` turns it off; a return annotation counts when it is a
+    pydantic model, a dataclass, or a list of them.
+    """
+    if "response_model" in options:
+        return options["response_model"]
+    try:
+        localns = dict(inspect.getclosurevars(func).nonlocals)
+    except (TypeError, ValueError):
+        localns = {}
+    try:
+        annotation = get_type_hints(func, localns=localns).get("return")
+    except Exception:
+        return None  # the call plan already reported unreadable annotations
+    return annotation if _default_model(annotation) else None
+
+
+class ResponseModel:
+    """A declared response type, with its pydantic validator and serialiser built once.
+
+    The return value is validated (``from_attributes``, so ORM objects and
+    dataclasses work) and serialised by the model, so fields the model does not
+    declare never reach the client.
+    """
+
+    def __init__(self, model: Any, where: str) -> None:
+        # Imported here: only routes that declare a response model need pydantic.
+        from pydantic import TypeAdapter
+        from pydantic import ValidationError as PydanticError
+
+        self.model = model
+        self.where = where
+        adapter: Any = TypeAdapter(model)
+        self._validate = adapter.validator.validate_python
+        self._to_json = adapter.serializer.to_json
+        self._error = PydanticError
+        # An instance of exactly the model class was validated when it was built.
+        self._exact = model if isinstance(model, type) and hasattr(model, "model_fields") else None
+
+    def render(self, value: Any) -> bytes:
+        """Return ``value`` as JSON bytes shaped by the model; a mismatch raises."""
+        if type(value) is not self._exact:
+            try:
+                value = self._validate(value, from_attributes=True)
+            except self._error as exc:
+                errors = [
+                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors(
+                        include_url=False, include_context=False, include_input=False
+                    )
+                ]
+                raise ResponseValidationError(self.where, self.model, errors) from None
+        body: bytes = self._to_json(value, by_alias=True)
+        return body
+
+    def to_response(self, value: Any, status_code: int | None = None, where: str = "") -> Response:
+        """Return the response for a handler's return value, shaped by the model.
+
+        Responses pass through untouched, and so do tuple bodies with a non-2xx status.
+        """
+        kind = type(value)
+        if kind is not tuple and status_code != 204 and not isinstance(value, Response):
+            return _fast(self.render(value), status_code or 200, _JSON)
+        if isinstance(value, Response):
+            return value
+        if kind is tuple and len(value) in (2, 3) and isinstance(value[1], int):
+            status = value[1]
+            if 200 <= status < 300 and status != 204:
+                response = _fast(self.render(value[0]), status, _JSON)
+                if len(value) == 3 and value[2]:
+                    response.headers.update(value[2])
+                return response
+        return to_response(value, status_code, where or self.where)
+
+
+__all__ = [
+    "ResponseModel",
+    "ResponseValidationError",
+    "declared_response_model",
+    "to_response",
+]
