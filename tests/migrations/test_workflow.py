@@ -19,7 +19,7 @@ class Author(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
 
 
-class Post(Base):
+class Post(TimestampMixin, Base):
     __tablename__ = "post"
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100), index=True)
@@ -60,8 +60,9 @@ def test_sqlite_migrations_apply_on_every_database_and_go_back_to_base(
     assert {"author", "post", "tag", "alembic_version"} <= backend.tables()
     backend.query("INSERT INTO author (id, email) VALUES (1, 'ann@example.com')")
     backend.query("INSERT INTO post (id, title, author_id) VALUES (1, 'Hi', 1)")
-    # Server defaults made it across: mood and views were filled in by the database.
+    # Server defaults made it across: the database filled in mood, views, timestamps.
     assert backend.query("SELECT mood, views FROM post") == [("happy", 0)]
+    assert backend.query("SELECT COUNT(*) FROM post WHERE created_at IS NOT NULL") == [(1,)]
     assert "in sync" in project.ok("db", "check")
 
     output = project.ok("db", "downgrade", "base")
