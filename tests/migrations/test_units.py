@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 
 from satchel.migrations import Rename
+from satchel.migrations.core import compare_server_default
 from satchel.migrations.describe import describe_ops
 from satchel.migrations.enums import AlterEnumOp, EnumColumn
 from satchel.migrations.failures import committed_statements, failure_message
@@ -135,3 +136,14 @@ def test_rename_ops_reverse_to_the_old_names():
     ).reverse()
     assert (column.column_name, column.modify_name) == ("y", "x")
     assert (column.existing_nullable, column.modify_nullable) == (False, True)
+
+
+def test_current_timestamp_spellings_are_the_same_default():
+    same = compare_server_default(
+        None, None, None, "current_timestamp(6)", None, "CURRENT_TIMESTAMP"
+    )
+    assert same is False
+    assert compare_server_default(None, None, None, "(now())", None, "current_timestamp()") is False
+    # Anything else is left to Alembic (None), including a real change.
+    assert compare_server_default(None, None, None, "'a'", None, "'b'") is None
+    assert compare_server_default(None, None, None, None, None, "CURRENT_TIMESTAMP") is None

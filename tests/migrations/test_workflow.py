@@ -182,6 +182,27 @@ def test_bad_revision_and_missing_database_are_clear_errors(project, make_backen
     assert "The app has no database" in result.output
 
 
+def test_unusable_database_and_empty_message_are_clear_errors(project, tmp_path):
+    project.monkeypatch.setenv("MGT_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    project.models(BLOG)
+    for command in (
+        ["current"],
+        ["migrate"],
+        ["history"],
+        ["check"],
+        ["makemigrations", "-m", "x"],
+    ):
+        result = project.satchel("db", *command)
+        assert result.exit_code == 1, command
+        assert (
+            "Error: The database could not be used: unable to open database file" in result.output
+        )
+        assert "Traceback" not in result.output
+    result = project.satchel("db", "makemigrations", "-m", "  ")
+    assert result.exit_code == 2
+    assert "say what the migration does" in result.output
+
+
 def test_downgrade_at_base_says_so(project, make_backend):
     project.use(make_backend("sqlite"))
     project.models(BLOG)

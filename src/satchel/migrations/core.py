@@ -44,6 +44,9 @@ StepCallback = Callable[[Step], None]
 """Called after each migration applied or reverted."""
 
 _NUMBERED = re.compile(r"^(\d+)_")
+_CURRENT_TIMESTAMP = re.compile(
+    r"^\(?\s*(current_timestamp|now)\s*(\(\s*\d*\s*\))?\s*\)?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class Migrations:
             "version_table": self.version_table,
             "version_table_schema": self.version_table_schema,
             "compare_type": True,
-            "compare_server_default": True,
+            "compare_server_default": compare_server_default,
             # Batch operations run as plain ALTERs where the database has them and as
             # copy-and-rename on SQLite, so one migration fits every database.
             "render_as_batch": True,
@@ -338,6 +341,29 @@ class Migrations:
         )
 
 
+def compare_server_default(
+    context: MigrationContext,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_default: str | None,
+    metadata_default: Any,
+    rendered_metadata_default: str | None,
+) -> bool | None:
+    """Settle the server-default spellings Alembic reads as changes; else let it compare.
+
+    MariaDB reports ``CURRENT_TIMESTAMP`` on a ``DATETIME(6)`` column as
+    ``current_timestamp(6)`` (the precision it applied), which Alembic would
+    otherwise propose to change on every run.
+    """
+    if inspected_default is None or rendered_metadata_default is None:
+        return None
+    if _CURRENT_TIMESTAMP.match(inspected_default) and _CURRENT_TIMESTAMP.match(
+        rendered_metadata_default
+    ):
+        return False
+    return None
+
+
 def _ancestors(script_dir: ScriptDirectory, revisions: set[str]) -> Iterator[Script]:
     for revision in revisions:
         yield from script_dir.iterate_revisions(revision, "base")
@@ -373,4 +399,11 @@ def _escape(value: str) -> str:
     return value.replace("%", "%%")
 
 
-__all__ = ["ENV_DIR", "EXTENSION_KEY", "Migrations", "RevisionInfo", "StepCallback"]
+__all__ = [
+    "ENV_DIR",
+    "EXTENSION_KEY",
+    "Migrations",
+    "RevisionInfo",
+    "StepCallback",
+    "compare_server_default",
+]

@@ -10,6 +10,8 @@ from alembic.operations import ops
 from satchel.migrations.enums import AlterEnumOp, CreateEnumTypeOp, DropEnumTypeOp, NothingOp
 from satchel.migrations.renames import RenameColumnOp, RenameTableOp
 
+_KINDS = {"foreignkey": "foreign key", "primary": "primary key", "unique": "unique"}
+
 
 def describe_ops(operations: Iterable[ops.MigrateOperation]) -> list[str]:
     """Return a line such as ``add column post.title`` for each operation."""
@@ -43,10 +45,13 @@ def describe(op: ops.MigrateOperation) -> str:
     if isinstance(op, ops.DropIndexOp):
         return f"remove index {op.index_name} on {op.table_name}"
     if isinstance(op, ops.AddConstraintOp):
-        return f"add {op.constraint_type} constraint {_constraint_name(op)} on {_table(op)}"
+        kind = _KINDS.get(op.constraint_type, op.constraint_type)
+        return f"add {kind} constraint {_constraint_name(op)} on {_table(op)}"
     if isinstance(op, ops.DropConstraintOp):
-        kind = f"{op.constraint_type} " if op.constraint_type else ""
-        return f"remove {kind}constraint {op.constraint_name} on {op.table_name}"
+        kind = _KINDS.get(op.constraint_type or "", op.constraint_type or "")
+        return f"remove {kind} constraint {op.constraint_name} on {op.table_name}".replace(
+            "remove  ", "remove "
+        )
     if isinstance(op, AlterEnumOp):
         return f"change enum {op.name} values {op.old_values} -> {op.new_values}"
     if isinstance(op, CreateEnumTypeOp):

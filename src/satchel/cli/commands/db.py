@@ -13,8 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from satchel.cli.discovery import load_app
+from satchel.exceptions import ImproperlyConfigured
 from satchel.migrations import MigrationError, Migrations, Rename, RenameDecider, Step
 
 
@@ -22,8 +24,12 @@ from satchel.migrations import MigrationError, Migrations, Rename, RenameDecider
 def _errors() -> Iterator[None]:
     try:
         yield
-    except MigrationError as exc:
+    except (MigrationError, ImproperlyConfigured) as exc:
         raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        # Connecting failed, or reading the version table did: say so in one line.
+        detail = str(getattr(exc, "orig", None) or exc).strip().partition("\n")[0]
+        raise click.ClickException(f"The database could not be used: {detail}") from exc
 
 
 def _migrations() -> Migrations:
@@ -45,6 +51,8 @@ def db() -> None:
 @click.option("--empty", is_flag=True, help="Write a migration with no operations, to edit.")
 def makemigrations(message: str, rename: bool | None, empty: bool) -> None:
     """Write a migration from the changes to the models."""
+    if not message.strip():
+        raise click.BadParameter("say what the migration does", param_hint="'-m'")
     migrations = _migrations()
     with _errors():
         path = migrations.make(message, empty=empty, rename=_decider(rename))
