@@ -152,7 +152,11 @@ class SessionStore:
         """Add ``Vary: Cookie`` if the session was used; save it if it must be."""
         if not session.accessed and not session.modified:
             return
-        response.headers.add_vary("Cookie")
+        headers = response.headers
+        if "vary" in headers:
+            headers.add_vary("Cookie")
+        else:
+            headers.add("vary", "Cookie")  # the common case, without add_vary's parsing
         if session.modified or session.renew or self._aging(session):
             await self.save(request, response, session)
 
