@@ -18,6 +18,7 @@ left alone. ``Vary: Accept-Encoding`` is added whenever the answer depends on it
 
 from __future__ import annotations
 
+import copy
 import functools
 import gzip
 import importlib
@@ -210,7 +211,8 @@ def compression(
             coding = choose_encoding(request.headers.get("accept-encoding", ""), brotli_ok)
             if coding is None or request.method == "HEAD":
                 return response
-            source = response.iterate()
+            # iterate() reads body_iterator when first advanced: a copy keeps the original.
+            source = copy.copy(response).iterate()
             response.body_iterator = _compressed_stream(
                 source, _Compressor(coding, gzip_level, brotli_quality)
             )

@@ -57,7 +57,8 @@ class DocumentBuilder:
         self.registry = SchemaRegistry()
         self.operation_ids: set[str] = set()
         self.tags: list[str] = []
-        self._csrf_exempt: frozenset[int] | bool | None = None
+        self._csrf_checked = False
+        self._csrf_exempt: frozenset[int] | None = None
 
     def build(self) -> dict[str, Any]:
         """Return the whole document as JSON-ready data."""
@@ -156,14 +157,16 @@ class DocumentBuilder:
 
     def csrf_applies(self, route: Route) -> bool:
         """Return whether the CSRF check guards ``route`` (a possible 403)."""
-        if self._csrf_exempt is None:
+        if not self._csrf_checked:
+            self._csrf_checked = True
             self._csrf_exempt = _csrf_exempt_owners(self.app)
-        if self._csrf_exempt is False:
+        exempt = self._csrf_exempt
+        if exempt is None:
             return False
         return not (
             route.options.get("csrf_exempt")
             or getattr(route.endpoint, "_satchel_csrf_exempt", False)
-            or id(route.owner) in self._csrf_exempt
+            or id(route.owner) in exempt
         )
 
     def operation_id(self, route: Route, method: str, shared: bool) -> str:
@@ -199,15 +202,15 @@ class DocumentBuilder:
         return [dict(r) for r in requirements]
 
 
-def _csrf_exempt_owners(app: Any) -> frozenset[int] | bool:
-    """Return the owners exempt from CSRF checks, or ``False`` when no check runs."""
+def _csrf_exempt_owners(app: Any) -> frozenset[int] | None:
+    """Return the owners exempt from CSRF checks, or ``None`` when no check runs."""
     if not getattr(app.settings, "csrf_enabled", False):
-        return False
+        return None
     try:
         # Imported here: the security battery may be left out of an installation.
         from satchel.security.csrf import exempt_scaffolds
     except ImportError:
-        return False
+        return None
     return exempt_scaffolds(app)
 
 
