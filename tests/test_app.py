@@ -325,7 +325,7 @@ def test_registering_after_freeze_is_an_error():
     async def index() -> str:
         return "i"
 
-    app.check_startup()
+    app.freeze()
     with pytest.raises(ImproperlyConfigured, match="after the app has started"):
 
         @app.get("/late")

@@ -103,6 +103,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SATCHEL_DEBUG", "SATCHEL_APP")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC_DIR), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    # `satchel serve` refuses the development secret key when debug is off.
+    env.setdefault("SATCHEL_SECRET_KEY", "cli-test-secret-" + "k3Y#" * 16)
     env.update(extra)
     return env
 

@@ -43,7 +43,9 @@ def test_hostile_requests_get_4xx_and_the_server_survives(hello_server):
     wrong_type = httpx.post(
         url + "/items", content=b"name=a", headers={"content-type": "text/plain"}
     )
-    assert wrong_type.status_code == 415
+    # A cookie-less text/plain POST is a cross-site-form shape: CSRF refuses it (403)
+    # before the body type is checked (415 is covered through the TestClient).
+    assert wrong_type.status_code in (403, 415)
     assert httpx.get(url + "/").status_code == 200
 
 

@@ -18,6 +18,7 @@ _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # but which we refuse to emit to keep values unambiguous.
 _VALUE = re.compile(r"^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$")
 _ATTR = re.compile(r"^[^\x00-\x1f\x7f;]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -43,7 +44,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
             continue
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
-        if any(c < " " or c == "\x7f" for c in value):
+        if _CONTROL.search(value):
             continue
         cookies[name] = unquote(value) if "%" in value else value
     return cookies
