@@ -314,6 +314,8 @@ class Migrations:
         except CommandError as exc:
             raise MigrationError(str(exc)) from exc
         except Exception as exc:  # anything a migration's own code raises
+            if not state.dialect:
+                raise  # not connected yet: no migration ran, nothing to report
             raise self._failure(exc, state, upgrading) from exc
 
     def _failure(self, error: Exception, state: RunState, upgrading: bool) -> MigrationFailed:

@@ -21,12 +21,7 @@ from sqlalchemy.engine import Connection
 
 from satchel.migrations.enums import apply_enum_changes, finish_downgrade
 from satchel.migrations.failures import MigrationError, StatementRecorder
-from satchel.migrations.renames import (
-    Rename,
-    RenameDecider,
-    apply_renames,
-    table_renames_first,
-)
+from satchel.migrations.renames import RenameDecider, apply_renames, table_renames_first
 
 if TYPE_CHECKING:
     from satchel.migrations.core import Migrations
@@ -55,9 +50,6 @@ class RunState:
     #: Filled in by the environment: the dialect and whether its DDL is transactional.
     dialect: str = ""
     transactional_ddl: bool = False
-    #: Filled in by autogenerate: renames written, and whether anything changed.
-    renames: list[Rename] = field(default_factory=list)
-    changed: bool = False
 
     def process_revision_directives(
         self, context: MigrationContext, revision: Any, directives: list[ops.MigrationScript]
@@ -69,15 +61,14 @@ class RunState:
             return
         metadata = self.migrations.metadata
         if self.rename is not None:
-            self.renames = apply_renames(upgrade_ops, context.impl, self.rename)
+            apply_renames(upgrade_ops, context.impl, self.rename)
         apply_enum_changes(context, metadata, upgrade_ops)
         downgrade_ops = script.downgrade_ops
         if downgrade_ops is not None:
             upgrade_ops.reverse_into(downgrade_ops)
             table_renames_first(downgrade_ops)
             finish_downgrade(metadata, upgrade_ops, downgrade_ops)
-        self.changed = not upgrade_ops.is_empty()
-        if not self.changed:
+        if upgrade_ops.is_empty():
             # Like Django's "No changes detected": no empty file.
             directives[:] = []
 
