@@ -151,6 +151,16 @@ def test_registering_a_check() -> None:
     assert str(messages[0]) == "extra.W001: something to know\n\tHINT: do this"
 
 
+def test_unregister() -> None:
+    @checks.register
+    def extra(app: App) -> list[CheckMessage]:
+        return [checks.info("extra.I001", "hello")]
+
+    assert _ids(run_checks(App(**HARDENED))) == {"extra.I001"}
+    checks.unregister(extra)
+    assert run_checks(App(**HARDENED)) == []
+
+
 def test_a_crashing_check_is_reported_not_raised() -> None:
     @checks.register
     def broken(app: App) -> list[CheckMessage]:

@@ -122,6 +122,11 @@ def register(check: CheckFunction | None = None, *, deploy: bool = False) -> Any
     return add(check) if check is not None else add
 
 
+def unregister(check: CheckFunction) -> None:
+    """Remove a check registered earlier (for tests that register their own)."""
+    _registry[:] = [entry for entry in _registry if entry.func is not check]
+
+
 def registered(*, deploy: bool = False) -> list[CheckFunction]:
     """Return the check functions that run (with the deploy ones when ``deploy``)."""
     _load_builtin()
@@ -185,5 +190,6 @@ __all__ = [
     "register",
     "registered",
     "run_checks",
+    "unregister",
     "warning",
 ]
