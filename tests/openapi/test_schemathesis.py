@@ -41,3 +41,31 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", example.app)
 )
 def test_example_api_conforms_to_its_schema(case) -> None:  # type: ignore[no-untyped-def]
     case.call_and_validate()
+
+
+def test_the_check_catches_a_handler_that_breaks_its_schema() -> None:
+    # The test above could pass vacuously; here the same machinery must fail.
+    from hypothesis import given
+
+    from satchel import App
+
+    broken = App(debug=True)
+
+    @broken.get("/count", response_model=None)
+    async def count() -> dict[str, int]:
+        return {"n": "not an int"}  # type: ignore[dict-item]
+
+    operation = schemathesis.openapi.from_asgi("/openapi.json", broken)["/count"]["GET"]
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=1, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
+    def run(case) -> None:  # type: ignore[no-untyped-def]
+        case.call_and_validate()
+
+    from schemathesis.openapi.checks import JsonSchemaError
+
+    with pytest.raises(BaseExceptionGroup) as caught:
+        run()
+    assert caught.group_contains(JsonSchemaError)
