@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from satchel import App
 from satchel.db import Database
@@ -48,8 +49,11 @@ def _server_database(name: str) -> Iterator[str]:
     """Create a private database on the server ``name``; yield its URL; drop it after."""
     base = make_url(os.environ[ENV[name]])
     driver = "postgresql+psycopg" if name == "postgresql" else "mysql+pymysql"
-    admin = create_engine(
-        base.set(drivername=driver), isolation_level="AUTOCOMMIT", connect_args=_timeout(name)
+    admin = create_engine(  # NullPool: a connection per use survives a server restart
+        base.set(drivername=driver),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5},
+        poolclass=NullPool,
     )
     private = f"dbt_{uuid.uuid4().hex[:12]}"
     try:
@@ -69,10 +73,6 @@ def _server_database(name: str) -> Iterator[str]:
                 conn.exec_driver_sql(drop)
         finally:
             admin.dispose()
-
-
-def _timeout(name: str) -> dict[str, int]:
-    return {"connect_timeout": 5}
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -321,3 +321,26 @@ def test_retry_real_serialization_failure(database: Database, backend: str):
     assert len(attempts) == 2
     with database.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM dbt_author")).scalar_one() == "mine"
+
+
+def test_other_database_errors_stay_500(make_app: Callable[..., App]):
+    """A bug (here: a missing table) is a 500 with the real error, not a 503."""
+    app = make_app()
+
+    @app.get("/request-session")
+    async def broken(session: AsyncSession) -> None:
+        await session.execute(text("SELECT * FROM dbt_no_such_table"))
+
+    @app.get("/own-session")
+    async def broken_own() -> None:
+        async with app.extensions["database"].async_session() as session:
+            await session.execute(text("SELECT * FROM dbt_no_such_table"))
+
+    with TestClient(app) as client:
+        for path in ("/request-session", "/own-session"):
+            with pytest.raises(sa_exc.DBAPIError, match="dbt_no_such_table"):
+                client.get(path)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/own-session")
+    assert response.status_code == 500
+    assert "dbt_no_such_table" not in response.text

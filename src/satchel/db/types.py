@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -16,11 +17,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     PostgreSQL keeps the offset (``timestamptz``); SQLite and MySQL cannot, and
     SQLAlchemy's plain ``DateTime(timezone=True)`` hands back naive values
     there. This type converts to UTC on the way in and attaches UTC on the way
-    out. A naive value is refused: its time zone would be a guess.
+    out, and keeps microseconds on MySQL. A naive value is refused: its time
+    zone would be a guess.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Keep microseconds on MySQL/MariaDB too (their plain DATETIME drops them)."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
         """Convert an aware datetime to UTC (naive for databases without time zones)."""
