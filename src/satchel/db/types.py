@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
 from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
