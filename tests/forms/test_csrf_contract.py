@@ -77,7 +77,7 @@ def _token(html: Any, text: str) -> str:
 
 
 def test_contact_form_with_csrf_token(tmp_path: Path, html: Any) -> None:
-    client = TestClient(_app(tmp_path))
+    client = TestClient(_app(tmp_path), enforce_csrf_checks=True)
     first = client.get("/contact")
     assert first.status_code == 200
     page = html(first.text)
@@ -105,7 +105,7 @@ def test_contact_form_with_csrf_token(tmp_path: Path, html: Any) -> None:
 
 
 def test_post_without_the_token_is_refused(tmp_path: Path) -> None:
-    client = TestClient(_app(tmp_path))
+    client = TestClient(_app(tmp_path), enforce_csrf_checks=True)
     client.get("/contact")  # a session exists; the post simply lacks the token
     refused = client.post("/contact", data={"email": "ann@example.com", "message": "Hello!!!!!"})
     assert refused.status_code == 403
