@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dbt_models import Author, count_rows
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from satchel import App, NotFound
@@ -149,3 +149,26 @@ def test_the_plugin_from_a_project_conftest(tmp_path: Path):
         text=True,
     )
     assert "2 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_core_statements_in_async_sessions_under_test(
+    make_app: Callable[..., App], db_session: OrmSession
+):
+    db_session.add(Author(name="core", email="core@example.com"))
+    db_session.flush()
+    app = make_app()
+
+    @app.get("/core")
+    async def core(session: AsyncSession) -> dict[str, object]:
+        names = (await session.execute(text("SELECT name FROM dbt_author"))).scalars().all()
+        table = Author.__table__
+        emails = (await session.execute(select(table.c.email))).scalars().all()
+        count = await session.scalar(text("SELECT COUNT(*) FROM dbt_author"))
+        return {"names": list(names), "emails": list(emails), "count": count}
+
+    with TestClient(app) as client:
+        assert client.get("/core").json() == {
+            "names": ["core"],
+            "emails": ["core@example.com"],
+            "count": 1,
+        }

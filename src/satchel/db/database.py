@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from satchel.db import engines, nplusone
 from satchel.db.errors import logger, to_http_error
 from satchel.db.model import Model
-from satchel.db.sessions import GuardedAsyncSession, SyncSession
+from satchel.db.sessions import GuardedAsyncSession, SyncSession, TestBoundAsyncSession
 from satchel.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -71,7 +71,6 @@ class Database:
         self._keeper: sqlite3.Connection | None = None
         self._detecting = False
         self._test_bind: Connection | None = None
-        self.apps: list[App] = []
 
     def __repr__(self) -> str:
         url = self._url or self._url_arg
@@ -123,7 +122,6 @@ class Database:
         if existing is not None:
             raise ImproperlyConfigured("this app already has a database; one Database per app")
         app.extensions["database"] = self
-        self.apps.append(app)
         if self._settings is None:
             self._settings = app.settings
             if self._engine is None and not self._async_states and self._loopless is None:
@@ -259,7 +257,7 @@ class Database:
         if self._test_bind is not None:
             # Under test, async sessions join the test's sync connection (and its
             # transaction); the sync driver simply runs inside the greenlet.
-            session = GuardedAsyncSession(
+            session = TestBoundAsyncSession(
                 join_transaction_mode="create_savepoint", expire_on_commit=False
             )
             session.sync_session.bind = self._test_bind

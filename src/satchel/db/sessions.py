@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.util.concurrency import in_greenlet
+from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 
 
 class LazyLoadError(sa_exc.InvalidRequestError):
@@ -44,6 +44,35 @@ class GuardedAsyncSession(AsyncSession):
     """The ``AsyncSession`` that request-scoped providers and ``db.async_session()`` hand out."""
 
     sync_session_class = GuardedSession
+
+
+class TestBoundAsyncSession(GuardedAsyncSession):
+    """An ``AsyncSession`` on a *sync* test connection (see ``Database.bind_for_tests``).
+
+    Its work runs in SQLAlchemy's greenlet like any async session's; the sync
+    driver simply never awaits. Only ``execute`` needs help: SQLAlchemy closes an
+    async session's cursors through the async driver's own method.
+    """
+
+    async def execute(
+        self,
+        statement: Any,
+        params: Any = None,
+        *,
+        execution_options: Any = None,
+        bind_arguments: Any = None,
+        **kw: Any,
+    ) -> Any:
+        """Execute ``statement`` on the test connection; rows are fetched at once."""
+        options = {**(execution_options or {}), "prebuffer_rows": True}
+        return await greenlet_spawn(
+            self.sync_session.execute,
+            statement,
+            params=params,
+            execution_options=options,
+            bind_arguments=bind_arguments,
+            **kw,
+        )
 
 
 def _implicit_load_error(args: tuple[Any, ...], kwargs: dict[str, Any]) -> LazyLoadError:
@@ -85,4 +114,10 @@ def _implicit_load_error(args: tuple[Any, ...], kwargs: dict[str, Any]) -> LazyL
     )
 
 
-__all__ = ["GuardedAsyncSession", "GuardedSession", "LazyLoadError", "SyncSession"]
+__all__ = [
+    "GuardedAsyncSession",
+    "GuardedSession",
+    "LazyLoadError",
+    "SyncSession",
+    "TestBoundAsyncSession",
+]
