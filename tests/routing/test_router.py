@@ -152,3 +152,8 @@ def test_long_int_segment_does_not_match(router):
     # Bounded work: a 5000-digit "id" is not an int route match.
     route, _, _ = router.match("GET", "/users/" + "9" * 5000)
     assert route.name == "user_by_name"
+
+
+def test_url_for_encodes_dot_segments(router):
+    assert router.url_for("user_by_name", {"name": ".."}) == "/users/%2E%2E"
+    assert router.url_for("user_by_name", {"name": "."}) == "/users/%2E"

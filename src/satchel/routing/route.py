@@ -113,6 +113,8 @@ class Route:
     handle: Any = None
     #: Path parameter names in template order (set when the router adds the route).
     param_names: tuple[str, ...] = ()
+    #: The template split for URL building: quoted literals and (name, converter).
+    url_pieces: list[Any] = field(default_factory=list)
 
     @property
     def converters(self) -> dict[str, Converter]:

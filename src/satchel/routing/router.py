@@ -8,6 +8,7 @@ plain strings before ``path`` catch-alls, and backing up when a branch fails.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -198,6 +199,7 @@ class Router:
         named.append(route)
         self.routes.append(route)
         route.param_names = tuple(name for seg in route.segments for name, _ in seg.params)
+        route.url_pieces = _url_pieces(route)
         if route.is_static:
             table = self._static.setdefault(route.path, {})
             node_routes = table
@@ -280,39 +282,66 @@ class Router:
         raise ImproperlyConfigured(f"url_for({name!r}) is missing parameters: {', '.join(missing)}")
 
 
-def _build(route: Route, params: dict[str, Any]) -> str:
-    used: set[str] = set()
-    pieces: list[str] = []
+_STATIC_SAFE = "@:!$&'()*+,;=-._~"
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+\Z").match
+
+#: One piece of a URL template: literal text (already quoted) or a parameter.
+_Piece = str | tuple[str, Converter]
+
+
+def _url_pieces(route: Route) -> list[_Piece]:
+    """Split ``route``'s template into quoted literals and parameters, once."""
+    pieces: list[_Piece] = []
     for segment in route.segments:
+        pieces.append("/")
         if segment.kind == "static":
-            pieces.append(quote(segment.text, safe="@:!$&'()*+,;=-._~"))
+            pieces.append(quote(segment.text, safe=_STATIC_SAFE))
             continue
         text = segment.text
         for name, conv in segment.params:
-            used.add(name)
-            try:
-                raw = conv.to_url(params[name])
-                conv.convert(raw)
-            except (ValueError, TypeError) as exc:
-                raise ImproperlyConfigured(
-                    f"url_for({route.name!r}): {name}={params[name]!r} does not fit "
-                    f"{type(conv).__name__} ({exc})"
-                ) from None
-            safe = "/" if conv.spans_segments else ""
-            encoded = quote(raw, safe=safe)
-            text = _replace_param(text, name, encoded)
-        pieces.append(text)
-    url = "/" + "/".join(pieces)
-    extra = {k: v for k, v in params.items() if k not in used and v is not None}
-    if extra:
-        url += "?" + urlencode(extra, doseq=True)
+            start = text.index("{" + name)
+            end = text.index("}", start)
+            if start:
+                pieces.append(quote(text[:start], safe=_STATIC_SAFE))
+            pieces.append((name, conv))
+            text = text[end + 1 :]
+        if text:
+            pieces.append(quote(text, safe=_STATIC_SAFE))
+    merged: list[_Piece] = []
+    for piece in pieces:  # join neighbouring literals: fewer steps per url_for
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _build(route: Route, params: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for piece in route.url_pieces:
+        if isinstance(piece, str):
+            parts.append(piece)
+            continue
+        name, conv = piece
+        try:
+            raw = conv.to_url(params[name])
+            conv.convert(raw)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(
+                f"url_for({route.name!r}): {name}={params[name]!r} does not fit "
+                f"{type(conv).__name__} ({exc})"
+            ) from None
+        # Most values (ids, slugs) need no quoting: skip urllib's slower path.
+        parts.append(
+            raw if _UNRESERVED(raw) else quote(raw, safe="/" if conv.spans_segments else "")
+        )
+    url = "".join(parts)
+    if len(params) > len(route.param_names):
+        used = route.param_names
+        extra = {k: v for k, v in params.items() if k not in used and v is not None}
+        if extra:
+            url += "?" + urlencode(extra, doseq=True)
     return url
-
-
-def _replace_param(text: str, name: str, value: str) -> str:
-    start = text.index("{" + name)
-    end = text.index("}", start)
-    return text[:start] + value + text[end + 1 :]
 
 
 __all__ = ["WEBSOCKET", "Router"]
