@@ -331,10 +331,12 @@ def _build(route: Route, params: dict[str, Any]) -> str:
                 f"url_for({route.name!r}): {name}={params[name]!r} does not fit "
                 f"{type(conv).__name__} ({exc})"
             ) from None
-        # Most values (ids, slugs) need no quoting: skip urllib's slower path.
-        parts.append(
-            raw if _UNRESERVED(raw) else quote(raw, safe="/" if conv.spans_segments else "")
-        )
+        if raw in (".", ".."):  # a dot segment would be resolved away by the browser
+            parts.append(raw.replace(".", "%2E"))
+        elif _UNRESERVED(raw):  # most values (ids, slugs) need no quoting
+            parts.append(raw)
+        else:
+            parts.append(quote(raw, safe="/" if conv.spans_segments else ""))
     url = "".join(parts)
     if len(params) > len(route.param_names):
         used = route.param_names
