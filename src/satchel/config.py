@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     database_pool_timeout: float = Field(30.0, gt=0)
     #: Seconds before a connection is replaced (``-1``: never; pings catch dead ones).
     database_pool_recycle: int = Field(-1, ge=-1)
+    #: Ping a pooled connection before use if it sat idle this long (seconds; ``0``:
+    #: before every use, ``-1``: never).
+    database_pool_pre_ping: float = Field(1.0, ge=-1)
     #: Seconds to wait for the database server to accept a connection.
     database_connect_timeout: float = Field(5.0, gt=0)
     #: Report a request that runs one SELECT shape more often than this (debug only).

@@ -125,7 +125,7 @@ def test_engine_settings_reach_the_pool(tmp_path: Path):
     pool = db.engine.pool
     assert pool.size() == 3  # type: ignore[attr-defined]
     assert pool._max_overflow == 1  # type: ignore[attr-defined]
-    assert pool._pre_ping is True
+    assert pool._timeout == 30  # type: ignore[attr-defined]
 
 
 def test_engine_options_override(tmp_path: Path):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from dbt_models import Author
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from satchel import App
-from satchel.db import AsyncSession, Database, DatabaseUnavailable, Session
+from satchel.db import AsyncSession, Database, DatabaseUnavailable, Session, engines
 from satchel.testing import TestClient
 
 UNREACHABLE = {
@@ -153,3 +153,40 @@ def test_postgres_restart_gives_503_then_recovers(
         # The pooled connections died with the server; pings replace them.
         for path in ("/async", "/sync", "/script"):
             assert client.get(path).json() == {"n": 0}
+
+
+def test_idle_connections_are_pinged_and_dead_ones_replaced(tmp_path: Path):
+    db = Database(f"sqlite:///{tmp_path / 'ping.db'}")
+    App(database=db, root_path=str(tmp_path), database_pool_pre_ping=0.2)
+    engine = db.engine
+    assert engine.pool._pre_ping is False  # type: ignore[attr-defined] - our own, idle-only ping
+    pings = []
+    real_ping = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda conn: pings.append(1) or real_ping(conn)  # type: ignore[method-assign]
+
+    def query() -> int:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT 1").scalar_one())
+
+    query()
+    query()
+    assert pings == []  # new, then used a moment ago: no ping
+    time.sleep(0.25)
+    query()
+    assert pings == [1]  # idle: pinged
+    with engine.connect() as conn:  # kill the pooled connection behind SQLAlchemy's back
+        raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.close()
+    time.sleep(0.25)
+    assert query() == 1  # the ping found it dead; a new connection answered
+    assert len(pings) == 2
+    db.dispose()
+
+
+@pytest.mark.parametrize(("setting", "sqlalchemy_ping"), [(0, True), (-1, False)])
+def test_pre_ping_setting_extremes(tmp_path: Path, setting: float, sqlalchemy_ping: bool):
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    App(database=db, root_path=str(tmp_path), database_pool_pre_ping=setting)
+    assert db.engine.pool._pre_ping is sqlalchemy_ping  # type: ignore[attr-defined]
+    assert not event.contains(db.engine, "checkin", engines._note_checkin)

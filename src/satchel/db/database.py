@@ -157,7 +157,8 @@ class Database:
                     options = engines.engine_options(
                         driver, self.settings, is_async=False, extra=self._engine_options
                     )
-                    created = engines.create_sync(driver, options)
+                    ping_after = self.settings.database_pool_pre_ping
+                    created = engines.create_sync(driver, options, ping_after)
                     self._watch(created)
                     self._sync_maker = sessionmaker(
                         created, class_=SyncSession, expire_on_commit=False
@@ -189,7 +190,8 @@ class Database:
                     options = engines.engine_options(
                         driver, self.settings, is_async=True, extra=self._engine_options
                     )
-                    engine = engines.create_async(driver, options)
+                    ping_after = self.settings.database_pool_pre_ping
+                    engine = engines.create_async(driver, options, ping_after)
                     self._watch(engine.sync_engine)
                     found = _AsyncState(loop, engine)
                     if loop is None:

@@ -2,21 +2,30 @@
 
 One URL names the database; the drivers follow from it: SQLite uses sqlite3
 and aiosqlite, PostgreSQL psycopg and asyncpg, MariaDB/MySQL PyMySQL and
-asyncmy. Every engine pings connections before use (so the pool heals after
-the database restarts) and turns any failure to connect into a driver
+asyncmy. Every engine turns any failure to connect into a driver
 ``OperationalError`` marked as such (asyncpg raises a bare ``OSError``), so the
 request layer can answer 503 for all of them alike.
+
+Pooled connections are pinged before use when they sat idle for
+``database_pool_pre_ping`` seconds (default 1), so the pool heals after the
+database restarts. SQLAlchemy's own ``pool_pre_ping`` pings on *every*
+checkout, which on asyncpg is three round trips (BEGIN, a query, ROLLBACK) on
+top of the request's own -- more than the query itself. A connection used a
+moment ago is almost surely alive; if it is not, the failed query invalidates
+the whole pool (a 503 for that request) and the next request reconnects.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -102,7 +111,8 @@ def engine_options(
     """Return ``create_engine`` keyword arguments for ``url`` from the settings."""
     backend = url.get_backend_name()
     driver = url.get_driver_name()
-    options: dict[str, Any] = {"pool_pre_ping": True, "echo": settings.database_echo}
+    ping_after = settings.database_pool_pre_ping
+    options: dict[str, Any] = {"pool_pre_ping": ping_after == 0, "echo": settings.database_echo}
     connect_args: dict[str, Any] = {}
     timeout = settings.database_connect_timeout
     if backend == "sqlite":
@@ -131,23 +141,23 @@ def engine_options(
     return options
 
 
-def create_sync(url: URL, options: dict[str, Any]) -> Engine:
+def create_sync(url: URL, options: dict[str, Any], ping_after: float = -1) -> Engine:
     """Create the sync engine for ``url`` (a driver URL) with Satchel's connection hooks."""
     try:
         engine = create_engine(url, **options)
     except ImportError as exc:
         raise _missing_driver(url, exc) from exc
-    install_hooks(engine)
+    install_hooks(engine, ping_after)
     return engine
 
 
-def create_async(url: URL, options: dict[str, Any]) -> AsyncEngine:
+def create_async(url: URL, options: dict[str, Any], ping_after: float = -1) -> AsyncEngine:
     """Create the async engine for ``url`` (a driver URL) with Satchel's connection hooks."""
     try:
         engine = create_async_engine(url, **options)
     except ImportError as exc:
         raise _missing_driver(url, exc) from exc
-    install_hooks(engine.sync_engine)
+    install_hooks(engine.sync_engine, ping_after)
     return engine
 
 
@@ -158,9 +168,16 @@ def _missing_driver(url: URL, exc: ImportError) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"the database driver {driver!r} is not installed ({exc}): {hint}")
 
 
-def install_hooks(engine: Engine) -> None:
-    """Add Satchel's connect-time hooks to ``engine`` (sync, or an async one's ``sync_engine``)."""
+def install_hooks(engine: Engine, ping_after: float = -1) -> None:
+    """Add Satchel's connection hooks to ``engine`` (sync, or an async one's ``sync_engine``).
+
+    ``ping_after`` > 0 pings connections idle that long at checkout (0 is left to
+    SQLAlchemy's ``pool_pre_ping``; below 0, never).
+    """
     event.listen(engine, "do_connect", _connect)
+    if ping_after > 0:
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _idle_pinger(engine.dialect, ping_after))
     if engine.dialect.name == "sqlite":
         memory = engine.url.query.get("mode") == "memory"
         event.listen(engine, "connect", _sqlite_on_connect_memory if memory else _sqlite_on_connect)
@@ -183,6 +200,31 @@ def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
         wrapped = dbapi.OperationalError(f"could not connect: {type(exc).__name__}: {exc}")
         setattr(wrapped, CONNECT_FAILED, True)
         raise wrapped from exc
+
+
+_LAST_CHECKIN = "satchel_last_checkin"
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_LAST_CHECKIN] = time.monotonic()
+
+
+def _idle_pinger(dialect: Any, ping_after: float) -> Any:
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        last = record.info.get(_LAST_CHECKIN)
+        if last is None or time.monotonic() - last < ping_after:
+            return  # new, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            dbapi = dialect.loaded_dbapi
+            if isinstance(exc, dbapi.Error) and dialect.is_disconnect(exc, dbapi_connection, None):
+                # The pool drops every connection older than this one and connects anew.
+                raise InvalidatePoolError(f"connection found dead on checkout: {exc}") from exc
+            raise
+
+    return ping_if_idle
 
 
 def _sqlite_setup(dbapi_connection: Any, pragmas: tuple[str, ...]) -> None:
