@@ -123,7 +123,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_auth_api_token_user_id", table_name="auth_api_token")
     for table in (
         "auth_api_token",
         "auth_group_permissions",
