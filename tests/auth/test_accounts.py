@@ -61,8 +61,9 @@ def test_create_user_hashes_validates_and_refuses_duplicates(
     }
     with pytest.raises(AccountInvalid) as weak:
         asyncio.run(auth.create_user("carol", "carol12345", email="carol@example.com"))
-    assert "This password is too short. It must contain at least 15 characters." in (
-        weak.value.errors["password"]
+    assert (
+        "This password is too short. It must contain at least 15 characters."
+        in (weak.value.errors["password"])
     )
     unchecked = asyncio.run(auth.create_user("dave", "short", validate=False))
     assert unchecked.password.startswith("$argon2id$")
@@ -192,7 +193,7 @@ def test_a_project_extends_the_user_model(tmp_path: Path) -> None:
 
             from sqlalchemy import String
             from sqlalchemy.orm import Mapped, mapped_column
-            
+
             from satchel import App
             from satchel.auth import Auth, CurrentUser, User, login_required
             from satchel.auth.passwords import PasswordHasher
