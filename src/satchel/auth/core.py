@@ -56,7 +56,8 @@ class Auth(Accounts):
     ``views=False`` for an API without HTML pages; ``login_redirect`` (where a login
     without ``next`` goes); ``login_max_age`` (seconds a login without "remember me"
     lasts); ``reset_max_age`` (seconds a reset link works); ``throttle_store``
-    (``"memory"``, ``"redis"`` or a store) and ``limits`` (:class:`LoginLimits`);
+    (``"memory"``, ``"redis"`` or a store), ``limits`` (:class:`LoginLimits`) and
+    ``throttle_prefix`` (of the Redis keys);
     ``token_prefix`` for API tokens; ``site_url`` (the origin put in reset mails,
     default: the request's); ``mail_backend`` (default: from the ``email_*`` settings).
     """
@@ -76,6 +77,7 @@ class Auth(Accounts):
         reset_max_age: int = 3600,
         throttle_store: str | ThrottleStore | None = None,
         limits: LoginLimits | None = None,
+        throttle_prefix: str = "satchel:throttle:",
         token_prefix: str = DEFAULT_API_PREFIX,
         site_url: str | None = None,
         mail_backend: EmailBackend | None = None,
@@ -106,7 +108,9 @@ class Auth(Accounts):
         self._mail_backend = mail_backend
         settings = app.settings
         store = throttle_store or getattr(settings, "auth_throttle_store", None) or "memory"
-        self.throttle = LoginThrottle(store, limits or LoginLimits(), settings.redis_url)
+        self.throttle = LoginThrottle(
+            store, limits or LoginLimits(), settings.redis_url, throttle_prefix
+        )
         self.reset_tokens = ResetTokens(self._keys(oldest_first=True), max_age=reset_max_age)
         self._secrets = self._keys(oldest_first=False)
         self._tasks: set[asyncio.Task[Any]] = set()

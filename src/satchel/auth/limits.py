@@ -67,7 +67,13 @@ class LoginThrottle:
     loop: its connections belong to the loop that opened them) or a store object.
     """
 
-    def __init__(self, store: str | ThrottleStore, limits: LoginLimits, redis_url: str) -> None:
+    def __init__(
+        self,
+        store: str | ThrottleStore,
+        limits: LoginLimits,
+        redis_url: str,
+        redis_prefix: str = "satchel:throttle:",
+    ) -> None:
         if isinstance(store, str) and store not in ("memory", "redis"):
             raise ImproperlyConfigured(
                 f"throttle_store must be 'memory', 'redis' or a ThrottleStore, not {store!r}"
@@ -75,6 +81,7 @@ class LoginThrottle:
         self.limits = limits
         self._kind = store
         self._redis_url = redis_url
+        self._redis_prefix = redis_prefix
         self._stores: dict[Any, Any] = {}
         if isinstance(store, str) and store == "memory":
             self._fixed: ThrottleStore | None = MemoryThrottleStore()
@@ -96,7 +103,9 @@ class LoginThrottle:
 
             for old in [old for old in self._stores if old.is_closed()]:
                 del self._stores[old]
-            found = self._stores[loop] = RedisThrottleStore(self._redis_url)
+            found = self._stores[loop] = RedisThrottleStore(
+                self._redis_url, prefix=self._redis_prefix
+            )
         return found
 
     def _throttle(self, scope: str, limit: int, window: float) -> Throttle:
