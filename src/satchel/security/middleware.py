@@ -112,19 +112,18 @@ class SecurityConfig:
                     return cors.preflight(request, origin, app.debug)
                 except HTTPException as exc:
                     return await refuse(request, exc, "CORS")
-            failure = await checked(request) if csrf is not None else None
+            failure = await checked(csrf, request) if csrf is not None else None
             response = failure if failure is not None else await call_next(request)
             if cors is not None:
                 # Refusals too, so the allowed site's script can read why.
                 cors.decorate(origin, response)
             return response
 
-        async def checked(request: Request) -> Response | None:
-            assert csrf is not None
+        async def checked(check: CSRFCheck, request: Request) -> Response | None:
             if request.method not in unsafe:
                 return None
             try:
-                reason = await csrf.failure(request)
+                reason = await check.failure(request)
             except HTTPException as exc:  # the form could not be read: 400, 413, 415
                 return await refuse(request, exc, "CSRF check")
             if reason is None:
