@@ -45,6 +45,7 @@ class Request:
         "_consumed",
         "_cookies",
         "_form",
+        "_forwarded",
         "_headers",
         "_json",
         "_proto",
@@ -97,6 +98,7 @@ class Request:
         self._consumed = False
         self._session: Any = None
         self._user: Any = None
+        self._forwarded: tuple[str | None, tuple[str, int] | None] | None = None
 
     @classmethod
     def from_rsgi(cls, scope: Any, proto: Any, app: Any = None) -> Request:
@@ -134,7 +136,9 @@ class Request:
 
     @property
     def client_addr(self) -> tuple[str, int] | None:
-        """The peer's ``(host, port)`` as the server reported it."""
+        """The peer's ``(host, port)``: what a trusted proxy said, else what the server saw."""
+        if self._forwarded is not None and self._forwarded[1] is not None:
+            return self._forwarded[1]
         if self._rsgi is not None:
             return _split_addr(self._rsgi.client)
         client = self._scope.get("client") if self._scope is not None else None
@@ -178,8 +182,38 @@ class Request:
 
     @property
     def host(self) -> str:
-        """The ``Host`` header (empty when absent); see the host-checking middleware."""
-        return self.headers.get("host", "")
+        """The ``Host`` (or a trusted proxy's ``X-Forwarded-Host``); empty when absent."""
+        if self._forwarded is not None and self._forwarded[0] is not None:
+            return self._forwarded[0]
+        if self._headers is not None:
+            return self._headers.get("host", "")
+        # Checked on every request: look the one header up without decoding them all.
+        raw = self._raw_headers
+        if self._proto is not None:
+            return str(raw.get("host", ""))
+        for name, value in raw:
+            if name == b"host":
+                return str(value.decode("latin-1"))
+        return ""
+
+    def set_forwarded(
+        self,
+        *,
+        scheme: str | None = None,
+        host: str | None = None,
+        client: tuple[str, int] | None = None,
+    ) -> None:
+        """Record what a trusted proxy said about the original request.
+
+        Called by the host-checking middleware for proxies listed in
+        ``trusted_proxies``; afterwards ``scheme``, ``host``, ``url`` and ``client``
+        describe the client's request rather than the proxy's.
+        """
+        if scheme is not None:
+            self.scheme = scheme
+        old_host, old_client = self._forwarded or (None, None)
+        self._forwarded = (host or old_host, client or old_client)
+        self._url = None
 
     @property
     def url(self) -> URL:

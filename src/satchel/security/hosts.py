@@ -48,20 +48,8 @@ def split_host(value: str) -> tuple[str, str] | None:
 
 
 def request_host(request: Any) -> str:
-    """Return ``request``'s ``Host`` without decoding every header.
-
-    The host check runs on every request, most of which never read another
-    header; this looks the one header up in the server's own structure.
-    """
-    if request._headers is not None:
-        return request.host  # type: ignore[no-any-return]
-    raw = request._raw_headers
-    if request._proto is not None:
-        return raw.get("host", "")  # type: ignore[no-any-return]
-    for name, value in raw:
-        if name == b"host":
-            return value.decode("latin-1")  # type: ignore[no-any-return]
-    return ""
+    """Return ``request``'s host (kept for callers; :attr:`Request.host` does the work)."""
+    return str(request.host)
 
 
 def _check_pattern(pattern: str, setting: str) -> str:
@@ -254,21 +242,7 @@ def set_forwarded(
     client: tuple[str, int] | None = None,
 ) -> None:
     """Make ``request.scheme``, ``request.host`` and ``request.client`` say what a proxy said."""
-    setter = getattr(request, "set_forwarded", None)
-    if setter is not None:
-        setter(scheme=scheme, host=host, client=client)
-        return
-    # Until Request has set_forwarded(): the scheme is a plain attribute, the host is
-    # read from the headers, and the client cannot be changed.
-    if scheme is not None:
-        request.scheme = scheme
-    if host is not None:
-        items = request.headers._items
-        items[:] = [(k, v) for k, v in items if k != "host"]
-        items.append(("host", host))
-        request._url = None
-    if client is not None:
-        request.state.forwarded_client = client
+    request.set_forwarded(scheme=scheme, host=host, client=client)
 
 
 __all__ = [
