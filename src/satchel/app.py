@@ -460,6 +460,12 @@ class App(Scaffold):
         if route is None:
             await websocket.close(1008, "No WebSocket route here")
             return
+        security = self.extensions.get("security")
+        refusal = security.websocket_refusal(websocket) if security is not None else None
+        if refusal is not None:
+            logger.warning("Refused a WebSocket for %s: %s", websocket.path, refusal)
+            await websocket.close(1008, "Refused")
+            return
         websocket.path_params = params or {}
         websocket.route = route
         await websocket.run(route.handle)

@@ -18,7 +18,14 @@ from satchel.handlers.pipeline import error_response
 from satchel.http.request import Request
 from satchel.http.response import RedirectResponse, Response
 from satchel.security.cors import CORSPolicy
-from satchel.security.csrf import UNSAFE_METHODS, CSRFCheck, CSRFError, exempt_scaffolds
+from satchel.security.csrf import (
+    UNSAFE_METHODS,
+    CSRFCheck,
+    CSRFError,
+    exempt_scaffolds,
+    origin_of,
+    parse_origin,
+)
 from satchel.security.headers import HeaderPolicy
 from satchel.security.hosts import (
     AllowedHosts,
@@ -64,6 +71,29 @@ class SecurityConfig:
         self.cors = CORSPolicy(settings) if settings.cors_allow_origins else None
         self.csrf = CSRFCheck(settings, exempt_scaffolds(app)) if settings.csrf_enabled else None
         self.headers = HeaderPolicy(settings)
+
+    def websocket_refusal(self, websocket: Any) -> str | None:
+        """Return why a WebSocket handshake must be refused, or ``None`` to let it in.
+
+        Typed middleware never sees WebSockets, so the host check and an ``Origin``
+        check (browsers always send it on a WebSocket handshake; a page from another
+        site must not ride the user's cookies) happen here.
+        """
+        if self.proxies is not None:
+            self.proxies.apply(websocket)
+        host = websocket.host
+        if host and host not in self.hosts.accepted and host not in self.hosts:
+            return "disallowed host"
+        origin = websocket.headers.get("origin")
+        if origin is None:
+            return None  # not a browser: no ambient cookies to abuse
+        scheme = "https" if websocket.scheme in ("https", "wss") else "http"
+        own = origin_of(scheme, host)
+        parsed = parse_origin(origin)
+        trusted = self.csrf.trusted if self.csrf is not None else ()
+        if parsed is None or (parsed != own and parsed not in trusted):
+            return "cross-site WebSocket origin"
+        return None
 
     def middleware(self) -> Callable[[Request, CallNext], Awaitable[Response]]:
         """Return the typed middleware for this configuration."""
