@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 PACKAGE_DIR = Path(__file__).parent
 WRONG_LOGIN = "Please enter a correct username (or email) and password."
 #: Pages with secrets in their URL or form must not be cached or leak through Referer.
-PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+#: ``same-origin``, not ``no-referrer``: under ``no-referrer`` browsers send
+#: ``Origin: null`` with the page's own form, which the CSRF check rightly refuses.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 def too_many(wait: int) -> str:
