@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-EXTRAS = "dev,postgres,mysql,redis"
+EXTRAS = "dev,postgres,mysql,redis,brotli,bench"
 EXAMPLE = "examples/hello/app.py"
 
 USAGE = """usage: python3 dev.py COMMAND [ARGS...]
