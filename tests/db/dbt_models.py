@@ -50,5 +50,6 @@ TABLES = [Author.__table__, Post.__table__, Note.__table__]
 
 def count_rows(db: Any, table: str) -> int:
     """Return the number of rows in ``table`` (a fresh connection: committed rows only)."""
-    with db.engine.connect() as conn:
+    # A deferred BEGIN on SQLite: reads past a test transaction that holds the write lock.
+    with db.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())

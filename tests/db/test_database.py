@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from dbt_models import Author, Note
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -198,3 +200,48 @@ except Exception as exc:
     assert lines[0] == "loaded []"  # importing the battery loads no driver, nor alembic
     assert lines[1].startswith("ImproperlyConfigured")
     assert "satchel[postgres]" in lines[1]
+
+
+def test_sqlite_concurrent_read_then_write_waits_instead_of_failing(tmp_path: Path):
+    """Two transactions that read, then write: the second waits for the first."""
+    db = Database(f"sqlite:///{tmp_path / 'busy.db'}")
+    db.create_all([Note])
+    errors: list[BaseException] = []
+
+    def read_then_write(delay: float, label: str) -> None:
+        try:
+            time.sleep(delay)
+            with db.session() as session:
+                session.scalars(select(Note)).all()  # a read first...
+                time.sleep(0.2)  # ...while the other transaction runs...
+                session.add(Note(text=label))  # ...then a write
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=read_then_write, args=(0, "first")),
+        threading.Thread(target=read_then_write, args=(0.05, "second")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with db.session() as session:
+        assert sorted(session.scalars(select(Note.text))) == ["first", "second"]
+    db.dispose()
+
+
+def test_sqlite_begin_mode_can_be_chosen(tmp_path: Path):
+    db = Database(f"sqlite:///{tmp_path / 'mode.db'}")
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, stmt, *a: sent.append(stmt))
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    with db.engine.connect().execution_options(sqlite_begin="deferred") as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert [s for s in sent if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+    with pytest.raises(ImproperlyConfigured, match="sqlite_begin"):
+        with db.engine.connect().execution_options(sqlite_begin="sometimes") as conn:
+            conn.exec_driver_sql("SELECT 1")
+    db.dispose()

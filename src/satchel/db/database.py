@@ -374,6 +374,10 @@ class Database:
         """
         own = connection is None
         conn = self.engine.connect() if connection is None else connection
+        if own and conn.dialect.name == "sqlite":
+            # A deferred BEGIN: the test may still read through other connections
+            # (WAL) while its own transaction holds back every change.
+            conn.execution_options(sqlite_begin="DEFERRED")
         transaction = conn.begin() if own else None
         previous, self._test_bind = self._test_bind, conn
         try:

@@ -229,7 +229,8 @@ def _idle_pinger(dialect: Any, ping_after: float) -> Any:
 
 def _sqlite_setup(dbapi_connection: Any, pragmas: tuple[str, ...]) -> None:
     # SQLAlchemy emits BEGIN itself (see _sqlite_begin): sqlite3's own transaction
-    # handling skips BEGIN before SELECT and SAVEPOINT, which breaks savepoints.
+    # handling skips BEGIN before SELECT, SAVEPOINT and DDL, which breaks
+    # savepoints and makes migrations non-transactional.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -254,8 +255,20 @@ def _sqlite_on_connect_memory(dbapi_connection: Any, record: Any) -> None:
     _sqlite_setup(dbapi_connection, ("PRAGMA foreign_keys=ON",))
 
 
+_BEGIN_MODES = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE", "EXCLUSIVE": "BEGIN EXCLUSIVE"}
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front (waiting up to the busy timeout for
+    # it). A deferred transaction that reads and then writes fails at once with
+    # "database is locked" when another connection wrote in between: SQLite
+    # cannot upgrade a stale read snapshot, and the busy timeout does not apply.
+    # The ``sqlite_begin`` execution option picks another mode (for read-only work).
+    mode = str(connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")).upper()
+    statement = _BEGIN_MODES.get(mode)
+    if statement is None:
+        raise ImproperlyConfigured(f"sqlite_begin must be one of {sorted(_BEGIN_MODES)}")
+    connection.exec_driver_sql(statement)
 
 
 __all__ = [
