@@ -15,8 +15,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
-from satchel.db import engines, nplusone
-from satchel.db.errors import logger, to_http_error
+from satchel.db import engines, nplusone, providers
 from satchel.db.model import Model
 from satchel.db.sessions import GuardedAsyncSession, SyncSession, TestBoundAsyncSession
 from satchel.exceptions import ImproperlyConfigured
@@ -127,11 +126,11 @@ class Database:
             if self._engine is None and not self._async_states and self._loopless is None:
                 self._root_path = app.root_path
                 self._url = None  # resolve again against the app's root path
-        app.provider(provides=AsyncSession)(self._async_provider())
-        app.provider(provides=Session)(self._sync_provider(app))
+        app.provider(provides=AsyncSession)(providers.async_session_provider(self))
+        app.provider(provides=Session)(providers.sync_session_provider(self, app.run_sync))
         for error in (sa_exc.IntegrityError, sa_exc.DBAPIError, sa_exc.TimeoutError):
             if error not in app.error_handlers:
-                app.error_handler(error)(_database_error)
+                app.error_handler(error)(providers.database_error)
         app.on_shutdown(self.async_dispose)
         detect = self._detect_arg
         if detect is None:
@@ -292,51 +291,6 @@ class Database:
         finally:
             await session.close()
 
-    def _async_provider(self) -> Any:
-        async def async_session() -> AsyncIterator[AsyncSession]:
-            session = self.new_async_session()
-            try:
-                yield session
-            except BaseException as exc:
-                if _in_use(session.sync_session):
-                    await _quietly(session.rollback)
-                    await _quietly(session.close)
-                _raise_translated(exc)
-                raise
-            if not _in_use(session.sync_session):
-                return  # no query ran: nothing to commit, no connection to give back
-            try:
-                await session.commit()
-            except Exception as exc:
-                await _quietly(session.rollback)
-                _raise_translated(exc)
-                raise
-            finally:
-                await _quietly(session.close)
-
-        return async_session
-
-    def _sync_provider(self, app: App) -> Any:
-        run_sync = app.run_sync
-
-        async def session() -> AsyncIterator[Session]:
-            created = self.new_session()
-            try:
-                yield created
-            except BaseException as exc:
-                if _in_use(created):
-                    await run_sync(_end_sync, created, False)
-                _raise_translated(exc)
-                raise
-            if _in_use(created):
-                try:
-                    await run_sync(_end_sync, created, True)
-                except Exception as exc:
-                    _raise_translated(exc)
-                    raise
-
-        return session
-
     # -- schema ----------------------------------------------------------------------
 
     def create_all(self, tables: Iterable[Any] | None = None) -> None:
@@ -395,58 +349,6 @@ def _tables(items: Iterable[Any] | None) -> list[Table] | None:
     if items is None:
         return None
     return [getattr(item, "__table__", item) for item in items]
-
-
-def _in_use(session: Session) -> bool:
-    """Whether ``session`` holds a transaction or pending changes (else it touched nothing)."""
-    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
-
-
-def _end_sync(session: Session, commit: bool) -> None:
-    try:
-        if commit:
-            try:
-                session.commit()
-            except Exception:
-                _quietly_sync(session.rollback)
-                raise
-        else:
-            _quietly_sync(session.rollback)
-    finally:
-        _quietly_sync(session.close)
-
-
-def _quietly_sync(step: Any) -> None:
-    try:
-        step()
-    except Exception as exc:  # the connection may be gone; the first error is what matters
-        logger.debug("ignored while cleaning up a session: %r", exc)
-
-
-async def _quietly(step: Any) -> None:
-    try:
-        await step()
-    except Exception as exc:  # the connection may be gone; the first error is what matters
-        logger.debug("ignored while cleaning up a session: %r", exc)
-
-
-def _raise_translated(exc: BaseException) -> None:
-    """Raise the client-facing error for a database ``exc``; return if there is none."""
-    if isinstance(exc, Exception):
-        found = to_http_error(exc)
-        if found is not None:
-            raise found from exc
-
-
-async def _database_error(request: Any, exc: Exception) -> Any:
-    """Answer a database error raised outside a request-scoped session (409, 503, else 500)."""
-    # Imported here: satchel.handlers sits below the batteries; only error paths need it.
-    from satchel.handlers.errors import http_exception_response
-
-    found = to_http_error(exc)
-    if found is None:
-        raise exc
-    return http_exception_response(found, request.headers.get("accept", ""))
 
 
 def _keep_memory_database(url: URL) -> sqlite3.Connection:
