@@ -42,6 +42,11 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """examples/hello/app.py, on a fresh SQLite file, with debug off."""
     tmp = tmp_path_factory.mktemp("hello")
+    # Model.metadata is shared by every model in the process; another test may have
+    # declared a table of this name before (the fixture's teardown removes its own).
+    stale = Model.metadata.tables.get("guestbook_entry")
+    if stale is not None:
+        Model.metadata.remove(stale)
     with pytest.MonkeyPatch.context() as monkeypatch:
         _clean_env(monkeypatch)
         monkeypatch.setenv("SATCHEL_DATABASE_URL", f"sqlite:///{tmp / 'hello.db'}")
