@@ -86,7 +86,15 @@ def make_app(
     database: Database, hasher: PasswordHasher, mailbox: MemoryBackend, tmp_path: Path
 ) -> MakeApp:
     """Return ``make(**options) -> (app, auth)``: settings go to App, the rest to Auth."""
-    setting_names = {"debug", "csrf_enabled", "session_store", "secret_key_fallbacks", "title"}
+    setting_names = {
+        "debug",
+        "csrf_enabled",
+        "session_store",
+        "sessions_enabled",
+        "secret_key_fallbacks",
+        "title",
+        "email_backend",
+    }
 
     def make(**options: Any) -> tuple[App, Auth]:
         settings = {k: options.pop(k) for k in list(options) if k in setting_names}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from satchel.auth import apitokens
+from satchel.auth import checks as _checks  # noqa: F401 - importing registers the checks
 from satchel.auth.accounts import AccountInvalid, Accounts
 from satchel.auth.anonymous import ANONYMOUS, REFUSED_TOKEN, AnonymousUser
 from satchel.auth.backend import sessions as login_session

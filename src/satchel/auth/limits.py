@@ -91,6 +91,11 @@ class LoginThrottle:
             self._fixed = store
 
     @property
+    def kind(self) -> str:
+        """``"memory"``, ``"redis"``, or ``"custom"`` for a store object given."""
+        return self._kind if isinstance(self._kind, str) else "custom"
+
+    @property
     def store(self) -> ThrottleStore:
         """The store for the running event loop."""
         if self._fixed is not None:
