@@ -88,3 +88,21 @@ def private_database(name: str) -> Iterator[str]:
                 conn.exec_driver_sql(drop)
         finally:
             admin.dispose()
+
+
+class QueryLog:
+    """SQL statements sent while it listens (transaction control left out)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        first = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if first not in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
+            self.statements.append(statement)
+
+    def clear(self) -> None:
+        self.statements.clear()

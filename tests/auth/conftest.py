@@ -27,7 +27,7 @@ from satchel.db import Database
 
 # Shared helpers live in a plain module beside this file (tests/ is not a package).
 sys.path.insert(0, str(Path(__file__).parent))
-from accounts_kit import BACKENDS, PASSWORD, SECRET, AddUser, MakeApp, private_database
+from accounts_kit import BACKENDS, PASSWORD, SECRET, AddUser, MakeApp, QueryLog, private_database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -135,24 +135,6 @@ def add_user(database: Database, hasher: PasswordHasher) -> AddUser:
         return user
 
     return add
-
-
-class QueryLog:
-    """SQL statements sent while it listens (transaction control left out)."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.statements)
-
-    def record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        first = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
-        if first not in ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT"):
-            self.statements.append(statement)
-
-    def clear(self) -> None:
-        self.statements.clear()
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import datetime as dt
 import hashlib
 
 import pytest
-from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, login
+from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, QueryLog, login
 from sqlalchemy import select, update
 
-from satchel.auth import ApiToken, MaybeUser, User, login_required
+from satchel import App
+from satchel.auth import ApiToken, Auth, MaybeUser, User, login_required
 from satchel.auth.tokens import api_token_length
 from satchel.db import Database
 from satchel.http.request import Request
@@ -21,7 +22,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-def token_app(make_app: MakeApp) -> tuple[object, object]:
+def token_app(make_app: MakeApp) -> tuple[App, Auth]:
     app, auth = make_app()
 
     @app.get("/me")
@@ -46,7 +47,7 @@ def test_a_token_is_shown_once_and_stored_hashed(
 ) -> None:
     ann = add_user("ann")
     app, auth = token_app(make_app)
-    token = asyncio.run(auth.create_token(ann, "laptop"))  # type: ignore[attr-defined]
+    token = asyncio.run(auth.create_token(ann, "laptop"))
     assert token.startswith("stl_") and len(token) == api_token_length() == 54
     with database.session() as session:
         row = session.scalars(select(ApiToken)).one()
@@ -65,7 +66,7 @@ def test_bearer_requests_skip_csrf_and_never_fall_back_to_the_session(
     ann = add_user("ann")
     add_user("bob")
     app, auth = token_app(make_app)
-    token = asyncio.run(auth.create_token(ann, "ci"))  # type: ignore[attr-defined]
+    token = asyncio.run(auth.create_token(ann, "ci"))
     with TestClient(app, enforce_csrf_checks=True) as client:
         assert client.post("/items", headers=bearer(token)).json() == {"by": "ann"}
     with TestClient(app) as client:
@@ -99,15 +100,15 @@ def test_bearer_requests_skip_csrf_and_never_fall_back_to_the_session(
     ],
 )
 def test_malformed_tokens_are_refused_before_any_query(
-    make_app: MakeApp, queries: object, header: str
+    make_app: MakeApp, queries: QueryLog, header: str
 ) -> None:
     app, _ = token_app(make_app)
     with TestClient(app) as client:
-        queries.clear()  # type: ignore[attr-defined]
+        queries.clear()
         raw = {"authorization": header.encode("utf-8")}  # non-ASCII bytes as sent
         assert client.get("/me", headers=raw).status_code == 401
         assert client.get("/public", headers=raw).json() == {"auth": False}
-    assert len(queries) == 0  # type: ignore[arg-type]
+    assert len(queries) == 0
 
 
 def test_revoked_expired_and_inactive_tokens_are_refused(
@@ -116,13 +117,13 @@ def test_revoked_expired_and_inactive_tokens_are_refused(
     ann = add_user("ann")
     off = add_user("off")
     app, auth = token_app(make_app)
-    keep = asyncio.run(auth.create_token(ann, "keep"))  # type: ignore[attr-defined]
-    revoked = asyncio.run(auth.create_token(ann, "revoked"))  # type: ignore[attr-defined]
-    short = asyncio.run(auth.create_token(ann, "short", expires=dt.timedelta(hours=1)))  # type: ignore[attr-defined]
-    inactive = asyncio.run(auth.create_token(off, "inactive"))  # type: ignore[attr-defined]
-    assert asyncio.run(auth.revoke_token(revoked)) is True  # type: ignore[attr-defined]
-    assert asyncio.run(auth.revoke_token(revoked)) is False  # type: ignore[attr-defined]
-    assert asyncio.run(auth.revoke_token("stl_not_a_token")) is False  # type: ignore[attr-defined]
+    keep = asyncio.run(auth.create_token(ann, "keep"))
+    revoked = asyncio.run(auth.create_token(ann, "revoked"))
+    short = asyncio.run(auth.create_token(ann, "short", expires=dt.timedelta(hours=1)))
+    inactive = asyncio.run(auth.create_token(off, "inactive"))
+    assert asyncio.run(auth.revoke_token(revoked)) is True
+    assert asyncio.run(auth.revoke_token(revoked)) is False
+    assert asyncio.run(auth.revoke_token("stl_not_a_token")) is False
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with database.session() as session:
         session.execute(update(ApiToken).where(ApiToken.name == "short").values(expires_at=past))
@@ -131,26 +132,26 @@ def test_revoked_expired_and_inactive_tokens_are_refused(
         assert client.get("/me", headers=bearer(keep)).status_code == 200
         for token in (revoked, short, inactive):
             assert client.get("/me", headers=bearer(token)).status_code == 401
-    tokens = asyncio.run(auth.list_tokens(ann))  # type: ignore[attr-defined]
+    tokens = asyncio.run(auth.list_tokens(ann))
     assert [t.name for t in tokens] == ["short", "revoked", "keep"]
-    assert asyncio.run(auth.revoke_token(tokens[-1].id)) is True  # type: ignore[attr-defined]
+    assert asyncio.run(auth.revoke_token(tokens[-1].id)) is True
     with TestClient(app) as client:
         assert client.get("/me", headers=bearer(keep)).status_code == 401
 
 
 def test_last_used_is_written_at_most_once_a_minute(
-    make_app: MakeApp, add_user: AddUser, queries: object, database: Database
+    make_app: MakeApp, add_user: AddUser, queries: QueryLog, database: Database
 ) -> None:
     ann = add_user("ann")
     app, auth = token_app(make_app)
-    token = asyncio.run(auth.create_token(ann, "ci"))  # type: ignore[attr-defined]
+    token = asyncio.run(auth.create_token(ann, "ci"))
     with TestClient(app) as client:
-        queries.clear()  # type: ignore[attr-defined]
+        queries.clear()
         client.get("/me", headers=bearer(token))
-        assert len(queries) == 2  # type: ignore[arg-type]  # the token with its user, then last_used
-        queries.clear()  # type: ignore[attr-defined]
+        assert len(queries) == 2  # the token with its user, then last_used
+        queries.clear()
         client.get("/me", headers=bearer(token))
-        assert len(queries) == 1  # type: ignore[arg-type]
+        assert len(queries) == 1
     with database.session() as session:
         used = session.scalars(select(ApiToken.last_used_at)).one()
     assert used is not None and dt.datetime.now(dt.UTC) - used < dt.timedelta(minutes=1)
@@ -161,11 +162,11 @@ def test_create_token_refuses_bad_arguments(make_app: MakeApp, add_user: AddUser
     _, auth = token_app(make_app)
     for name in ("", "   ", "x" * 101):
         with pytest.raises(ValueError, match="name"):
-            asyncio.run(auth.create_token(ann, name))  # type: ignore[attr-defined]
+            asyncio.run(auth.create_token(ann, name))
     naive = dt.datetime.now() + dt.timedelta(days=1)  # no time zone: refused
     with pytest.raises(ValueError, match="aware"):
-        asyncio.run(auth.create_token(ann, "x", expires=naive))  # type: ignore[attr-defined]
+        asyncio.run(auth.create_token(ann, "x", expires=naive))
     with pytest.raises(ValueError, match="past"):
-        asyncio.run(auth.create_token(ann, "x", expires=dt.datetime.now(dt.UTC)))  # type: ignore[attr-defined]
+        asyncio.run(auth.create_token(ann, "x", expires=dt.datetime.now(dt.UTC)))
     with pytest.raises(ValueError, match="positive"):
-        asyncio.run(auth.create_token(ann, "x", expires=dt.timedelta(0)))  # type: ignore[attr-defined]
+        asyncio.run(auth.create_token(ann, "x", expires=dt.timedelta(0)))

@@ -7,7 +7,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, login
+from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, QueryLog, login
 from sqlalchemy import func, select
 
 from satchel.auth import AccountInvalid, Permission, User
@@ -90,7 +90,7 @@ def test_a_look_alike_email_is_another_account(
 
 
 def test_a_megabyte_password_is_refused_fast_and_never_hashed(
-    make_app: MakeApp, add_user: AddUser, monkeypatch: pytest.MonkeyPatch, queries: object
+    make_app: MakeApp, add_user: AddUser, monkeypatch: pytest.MonkeyPatch, queries: QueryLog
 ) -> None:
     add_user("ann", email="ann@example.com")
     app, auth = make_app()
@@ -107,7 +107,7 @@ def test_a_megabyte_password_is_refused_fast_and_never_hashed(
     with TestClient(app) as client:
         login(client, "ann", PASSWORD)
         calls.clear()
-        queries.clear()  # type: ignore[attr-defined]
+        queries.clear()
         started = time.perf_counter()
         with TestClient(app) as other:
             for who in ("ann", "nobody"):
@@ -124,7 +124,7 @@ def test_a_megabyte_password_is_refused_fast_and_never_hashed(
         assert too_big.status_code == 413
         elapsed = time.perf_counter() - started
     assert calls == []
-    assert len(queries) == 2  # type: ignore[arg-type]  # the logged-in user per request, no more
+    assert len(queries) == 2  # the logged-in user per request, no more
     assert elapsed < 2.0
     with pytest.raises(AccountInvalid):
         asyncio.run(auth.create_user("bob", huge))

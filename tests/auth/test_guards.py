@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from accounts_kit import HTML, JSON, PASSWORD, AddUser, MakeApp, login
+from accounts_kit import HTML, JSON, PASSWORD, AddUser, MakeApp, QueryLog, login
 
 from satchel import App, Module
 from satchel.auth import (
@@ -166,7 +166,7 @@ def test_permission_required_refuses_bad_codenames_at_import() -> None:
     with pytest.raises(ImproperlyConfigured, match="not a codename"):
         permission_required("publish")
     with pytest.raises(ImproperlyConfigured, match="require must be"):
-        permission_required("blog.x", require="some")  # type: ignore[arg-type]
+        permission_required("blog.x", require="some")
 
 
 def test_guards_on_a_whole_module(make_app: MakeApp, add_user: AddUser, database: Database) -> None:
@@ -306,7 +306,7 @@ def test_views_false_gives_an_api_only_setup(make_app: MakeApp) -> None:
 
 
 def test_an_authenticated_page_costs_one_query_and_an_anonymous_one_none(
-    make_app: MakeApp, add_user: AddUser, queries: object, database: Database
+    make_app: MakeApp, add_user: AddUser, queries: QueryLog, database: Database
 ) -> None:
     add_user("ann")
     app, _ = make_app()
@@ -326,27 +326,27 @@ def test_an_authenticated_page_costs_one_query_and_an_anonymous_one_none(
 
     log = queries
     with TestClient(app) as client:
-        log.clear()  # type: ignore[attr-defined]
+        log.clear()
         assert client.get("/page").text == "|False"
-        assert len(log) == 0  # type: ignore[arg-type]
+        assert len(log) == 0
         client.get("/login")  # an anonymous session (CSRF secret), still no login
-        log.clear()  # type: ignore[attr-defined]
+        log.clear()
         assert client.get("/page").text == "|False"
-        assert len(log) == 0  # type: ignore[arg-type]
+        assert len(log) == 0
         login(client, "ann", PASSWORD)
-        log.clear()  # type: ignore[attr-defined]
+        log.clear()
         assert client.get("/page").text == "ann|True"
-        assert len(log) == 1  # type: ignore[arg-type]
-        log.clear()  # type: ignore[attr-defined]
+        assert len(log) == 1
+        log.clear()
         client.get("/plain")  # the user is loaded even when the page doesn't use it
-        assert len(log) == 1  # type: ignore[arg-type]
-        log.clear()  # type: ignore[attr-defined]
+        assert len(log) == 1
+        log.clear()
         assert client.post("/publish").status_code == 403
-        assert len(log) == 2  # type: ignore[arg-type]  # the user, then its permissions
+        assert len(log) == 2  # the user, then its permissions
 
 
 def test_static_files_and_opted_out_routes_do_not_load_the_user(
-    make_app: MakeApp, add_user: AddUser, queries: object, tmp_path: Path
+    make_app: MakeApp, add_user: AddUser, queries: QueryLog, tmp_path: Path
 ) -> None:
     add_user("ann")
     (tmp_path / "static").mkdir()
@@ -368,10 +368,10 @@ def test_static_files_and_opted_out_routes_do_not_load_the_user(
 
     with TestClient(app) as client:
         login(client, "ann", PASSWORD)
-        queries.clear()  # type: ignore[attr-defined]
+        queries.clear()
         assert client.get("/static/site.css").text == "body{}"
         assert client.get("/health").text == "ok"
-        assert len(queries) == 0  # type: ignore[arg-type]
+        assert len(queries) == 0
         with pytest.raises(ImproperlyConfigured, match=r"await auth\.get_user"):
             client.get("/health/user")
         assert client.get("/health/awaited").text == "ann"

@@ -6,7 +6,7 @@ import base64
 import hashlib
 
 import pytest
-from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, csrf_from, login, page
+from accounts_kit import HTML, PASSWORD, AddUser, MakeApp, QueryLog, csrf_from, login, page
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -143,7 +143,7 @@ def test_a_django_hash_logs_in_once_and_is_replaced_by_argon2id(
     with TestClient(app) as client:
         assert login(client, "imported", "wrong password here").status_code == 400
         with database.session() as session:
-            assert session.get(User, user.id).password == old  # type: ignore[union-attr]
+            assert session.get(User, user.id).password == old
         assert login(client, "imported", PASSWORD).status_code == 303
     with database.session() as session:
         stored = session.get(User, user.id)
@@ -284,7 +284,7 @@ def test_throttled_answers_do_not_reveal_whether_the_account_exists(
     assert answers["ann"] == answers["nobody"]
 
 
-def test_a_malformed_form_is_refused_without_a_lookup(make_app: MakeApp, queries: object) -> None:
+def test_a_malformed_form_is_refused_without_a_lookup(make_app: MakeApp, queries: QueryLog) -> None:
     app, _ = make_app()
     with TestClient(app) as client:
         client.get("/login")
@@ -297,4 +297,4 @@ def test_a_malformed_form_is_refused_without_a_lookup(make_app: MakeApp, queries
         ):
             response = client.post("/login", data=data, headers=HTML)
             assert response.status_code == 400
-    assert len(queries) == 0  # type: ignore[arg-type]
+    assert len(queries) == 0

@@ -6,8 +6,9 @@ import logging
 import time
 from collections.abc import Sequence
 
+import httpx
 import pytest
-from accounts_kit import HTML, PASSWORD, SECRET, AddUser, MakeApp, login
+from accounts_kit import HTML, PASSWORD, SECRET, AddUser, MakeApp, QueryLog, login
 
 from satchel.auth import LoginLimits
 from satchel.auth.mail import EmailBackend, EmailMessage, MailError, MemoryBackend
@@ -32,7 +33,7 @@ def settle(seconds: float = 0.3) -> None:
     time.sleep(seconds)
 
 
-def ask(client: TestClient, address: str) -> object:
+def ask(client: TestClient, address: str) -> httpx.Response:
     return client.post("/password/reset", data={"email": address}, headers=HTML)
 
 
@@ -43,7 +44,9 @@ def link_in(message: EmailMessage) -> str:
     raise AssertionError(f"no reset link in {message.body!r}")
 
 
-def set_password(client: TestClient, link: str, new1: str, new2: str | None = None) -> object:
+def set_password(
+    client: TestClient, link: str, new1: str, new2: str | None = None
+) -> httpx.Response:
     data = {"new_password1": new1, "new_password2": new2 or new1}
     return client.post(link, data=data, headers=HTML, follow_redirects=False)
 
@@ -55,8 +58,8 @@ def test_the_whole_reset(make_app: MakeApp, add_user: AddUser, mailbox: MemoryBa
         form = client.get("/password/reset", headers=HTML)
         assert form.status_code == 200 and 'name="email"' in form.text
         sent = ask(client, "ann@example.com")
-        assert sent.status_code == 200  # type: ignore[attr-defined]
-        assert "Check your email" in sent.text  # type: ignore[attr-defined]
+        assert sent.status_code == 200
+        assert "Check your email" in sent.text
         (message,) = wait_for_mail(mailbox)
         assert message.to == ["ann@example.com"]
         assert message.subject == "Reset your password on Shop"
@@ -67,15 +70,15 @@ def test_the_whole_reset(make_app: MakeApp, add_user: AddUser, mailbox: MemoryBa
         assert page.headers["referrer-policy"] == "same-origin"  # the token stays on site
         assert page.headers["cache-control"] == "no-store"
         done = set_password(client, link, NEW_PASSWORD)
-        assert done.status_code == 303  # type: ignore[attr-defined]
-        assert done.headers["location"] == "/login"  # type: ignore[attr-defined]
+        assert done.status_code == 303
+        assert done.headers["location"] == "/login"
         assert "Your password has been set" in client.get("/login", headers=HTML).text
         assert login(client, "ann", PASSWORD).status_code == 400
         assert login(client, "ann", NEW_PASSWORD).status_code == 303
     with TestClient(app) as again:
         reused = again.get(link, headers=HTML)
         assert reused.status_code == 400 and "does not work" in reused.text
-        assert set_password(again, link, "another fine passphrase").status_code == 400  # type: ignore[attr-defined]
+        assert set_password(again, link, "another fine passphrase").status_code == 400
         assert login(again, "ann", NEW_PASSWORD).status_code == 303
 
 
@@ -98,7 +101,7 @@ def test_the_answer_is_the_same_whoever_asks(
             )
         }
         settle()
-    bodies = {(r.status_code, r.text) for r in answers.values()}  # type: ignore[attr-defined]
+    bodies = {(r.status_code, r.text) for r in answers.values()}
     assert len(bodies) == 1
     assert [m.to for m in mailbox.outbox] == [["ann@example.com"]]
 
@@ -120,7 +123,7 @@ def test_mail_goes_to_the_stored_address_never_the_typed_one(
     add_user("ann", email="Ann@Example.com")
     app, _ = make_app()
     with TestClient(app) as client:
-        assert ask(client, typed).status_code == 200  # type: ignore[attr-defined]
+        assert ask(client, typed).status_code == 200
         settle()
     expected = [["Ann@example.com"]] if delivered else []
     assert [m.to for m in mailbox.outbox] == expected
@@ -140,8 +143,8 @@ def test_a_mail_failure_is_logged_not_shown(
         failing = ask(client, "ann@example.com")
         nobody = ask(client, "nobody@example.com")
         settle()
-    assert failing.status_code == nobody.status_code == 200  # type: ignore[attr-defined]
-    assert failing.text == nobody.text  # type: ignore[attr-defined]
+    assert failing.status_code == nobody.status_code == 200
+    assert failing.text == nobody.text
     assert "could not send a password reset mail" in caplog.text
 
 
@@ -159,7 +162,7 @@ def test_a_link_dies_when_the_user_logs_in(
 
 
 def test_expired_forged_and_foreign_tokens_are_refused_without_a_query(
-    make_app: MakeApp, add_user: AddUser, queries: object
+    make_app: MakeApp, add_user: AddUser, queries: QueryLog
 ) -> None:
     ann = add_user("ann", email="ann@example.com")
     app, auth = make_app(reset_max_age=60)
@@ -170,11 +173,11 @@ def test_expired_forged_and_foreign_tokens_are_refused_without_a_query(
     payload, _, signature = valid.rpartition(".")
     forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
     with TestClient(app) as client:
-        queries.clear()  # type: ignore[attr-defined]
+        queries.clear()
         for token in (expired, other_key, forged, "x", "x" * 600, "a.b.c", "%00", "\u00e9t\u00e9"):
             response = client.get(f"/password/reset/{token}", headers=HTML)
             assert response.status_code == 400, token
-        assert len(queries) == 0  # type: ignore[arg-type]
+        assert len(queries) == 0
         assert client.get(f"/password/reset/{valid}").status_code == 200
 
 
@@ -192,7 +195,7 @@ def test_a_token_is_bound_to_its_user(
         assert client.get(f"/password/reset/{crossed}").status_code == 400
         ask(client, "ann@example.com")
         link = link_in(wait_for_mail(mailbox)[0])
-        assert set_password(client, link, NEW_PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert set_password(client, link, NEW_PASSWORD).status_code == 303
         assert login(client, "bob", PASSWORD).status_code == 303  # Bob is untouched
 
 
@@ -205,12 +208,12 @@ def test_a_bad_new_password_keeps_the_link_working(
         ask(client, "ann@example.com")
         link = link_in(wait_for_mail(mailbox)[0])
         short = set_password(client, link, "short")
-        assert short.status_code == 400 and "too short" in short.text  # type: ignore[attr-defined]
+        assert short.status_code == 400 and "too short" in short.text
         mismatch = set_password(client, link, NEW_PASSWORD, NEW_PASSWORD + "?")
-        assert mismatch.status_code == 400  # type: ignore[attr-defined]
+        assert mismatch.status_code == 400
         huge = set_password(client, link, "p" * 5000)
-        assert huge.status_code == 400  # type: ignore[attr-defined]
-        assert set_password(client, link, NEW_PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert huge.status_code == 400
+        assert set_password(client, link, NEW_PASSWORD).status_code == 303
 
 
 def test_reset_requests_are_throttled_alike_for_every_address(
@@ -220,7 +223,7 @@ def test_reset_requests_are_throttled_alike_for_every_address(
     app, _ = make_app(limits=LoginLimits(reset_per_email=2, reset_per_address=100))
     with TestClient(app) as client:
         statuses = {
-            address: [ask(client, address).status_code for _ in range(3)]  # type: ignore[attr-defined]
+            address: [ask(client, address).status_code for _ in range(3)]
             for address in ("ann@example.com", "nobody@example.com")
         }
         settle()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from accounts_kit import HTML, PASSWORD, SECRET, AddUser, MakeApp, csrf_from, login
 from sqlalchemy import delete, update
 
-from satchel.auth import LoginLimits, User
+from satchel import App
+from satchel.auth import Auth, LoginLimits, User
 from satchel.auth.backend import sessions as login_session
 from satchel.db import Database
 from satchel.http.request import Request
@@ -22,7 +24,7 @@ def who(client: TestClient) -> str:
     return client.get("/who").text
 
 
-def app_with_who(make_app: MakeApp, **options: object) -> tuple[object, object]:
+def app_with_who(make_app: MakeApp, **options: object) -> tuple[App, Auth]:
     app, auth = make_app(**options)
 
     @app.get("/who")
@@ -32,7 +34,7 @@ def app_with_who(make_app: MakeApp, **options: object) -> tuple[object, object]:
     return app, auth
 
 
-def change(client: TestClient, old: str, new1: str, new2: str | None = None) -> object:
+def change(client: TestClient, old: str, new1: str, new2: str | None = None) -> httpx.Response:
     data = {"old_password": old, "new_password1": new1, "new_password2": new2 or new1}
     return client.post("/password/change", data=data, headers=HTML, follow_redirects=False)
 
@@ -169,7 +171,7 @@ def test_the_session_stores_no_password_hash(make_app: MakeApp, add_user: AddUse
     user = add_user("ann")
     app, auth = app_with_who(make_app)
 
-    @app.get("/session")  # type: ignore[attr-defined]
+    @app.get("/session")
     async def session_data(request: Request) -> dict[str, object]:
         return dict(request.session.data)
 
@@ -179,5 +181,5 @@ def test_the_session_stores_no_password_hash(make_app: MakeApp, add_user: AddUse
     assert data[login_session.USER_KEY] == user.id
     stored = data[login_session.HASH_KEY]
     assert user.password not in str(data) and len(stored) == 64
-    assert stored == auth.session_hash(user)  # type: ignore[attr-defined]
+    assert stored == auth.session_hash(user)
     assert login_session.EXPIRES_KEY in data

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 from satchel.exceptions import Forbidden, ImproperlyConfigured, Unauthorized
 from satchel.handlers.params import Provide
@@ -102,6 +102,10 @@ class Guard(functools.partial[Any]):
         self.__dict__["__qualname__"] = self.__dict__["__name__"] = name
         return self
 
+    @overload
+    def __call__(self, target: Request, /) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def __call__(self, target: F, /) -> F: ...
     def __call__(self, target: Any, /) -> Any:
         """Check ``target`` (a request), or guard it (a handler)."""
         if isinstance(target, Request):
