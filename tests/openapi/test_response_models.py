@@ -176,6 +176,9 @@ def test_mismatch_in_debug_is_a_500_that_explains() -> None:
     assert "does not match its response model UserOut" in detail
     assert "id: Input should be a valid integer" in detail
     assert "name: Field required" in detail
+    assert {"loc": ["name"], "msg": "Field required", "type": "missing"} in got.json()["errors"]
+    page = client(app).get("/bad", headers={"accept": "text/html"}).text
+    assert "<code>name</code>: Field required" in page
 
 
 def test_mismatch_in_production_is_generic_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -101,7 +101,12 @@ def server_error_response(exc: BaseException, accept: str, debug: bool, where: s
     if not debug:
         return problem_response(500, "The server hit an error and could not answer.", accept)
     text = "".join(traceback.format_exception(exc))
-    return problem_response(500, f"{type(exc).__name__}: {exc}", accept, debug_text=text)
+    # A response-model mismatch lists each field that did not fit.
+    errors = getattr(exc, "errors", None)
+    extra = {"errors": errors} if isinstance(errors, list) else None
+    return problem_response(
+        500, f"{type(exc).__name__}: {exc}", accept, extra=extra, debug_text=text
+    )
 
 
 __all__ = [
