@@ -3,7 +3,7 @@
 Fixtures:
 
 - ``browser``: a Playwright ``Browser`` on Debian's ``/usr/bin/chromium`` (one per
-  test session; each test opens its own context, so cookies never leak between
+  test module; each test opens its own context, so cookies never leak between
   tests). Skipped when Playwright or Chromium is missing, unless ``CI=true``,
   where that is a failure: CI installs both.
 - ``serve_app``: ``with serve_app(app_spec, env) as served:`` runs ``satchel serve``
@@ -191,7 +191,9 @@ def _serve_html(pages: Mapping[str, str]) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it is started, and asyncio.run() in any later test would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium driven by Playwright; tests open their own contexts."""
     try:
