@@ -519,6 +519,10 @@ def test_success_responses_from_annotations() -> None:
     async def made() -> Point:
         return Point(1, 2)
 
+    @app.post("/accepted", status_code=202)
+    async def accepted() -> None:
+        return None
+
     @app.get("/unknown")
     async def unknown():  # type: ignore[no-untyped-def]
         return {}
@@ -551,6 +555,7 @@ def test_success_responses_from_annotations() -> None:
     assert content("/made", "post", "201")["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Point"
     }
+    assert op(doc, "/accepted", "post")["responses"]["202"] == {"description": "Accepted"}
     assert content("/unknown") is None
     assert content("/response") is None
 

@@ -84,6 +84,8 @@ class ResponseBuilder:
         response: dict[str, Any] = {"description": phrase(status) or "Success"}
         if status == 204 or 100 <= status < 200 or status == 304:
             return response
+        if _is_none(annotation) and model is None:
+            return response  # None with another status: an empty body
         produces = self.options.get("produces")
         if model is not None:
             schema = self.registry.schema_for(model, "serialization")
