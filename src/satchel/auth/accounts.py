@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     from satchel.http.request import Request
 
 
+#: Execution options of reads that never write (other databases ignore the option).
+READ_ONLY = {"sqlite_begin": "DEFERRED"}
+
+
+def _begin_reading(session: Any) -> None:
+    session.connection(execution_options=READ_ONLY)
+
+
 class AccountInvalid(ValueError):
     """A user could not be created or changed; ``errors`` maps each field to messages."""
 
@@ -74,6 +82,23 @@ class Accounts:
             return
         async with self.database.async_session() as created:
             yield created
+
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session for reads only: not committed, and no write lock on SQLite.
+
+        SQLite transactions of the app's engines begin ``IMMEDIATE`` (taking the write
+        lock, so that a read-then-write can't fail half-way); a read that will never
+        write asks for a deferred one, so logged-in requests don't queue for the lock.
+        """
+        db = self.database.new_async_session()
+        try:
+            # Through run_sync: AsyncSession.connection() would wrap the connection in an
+            # AsyncConnection, which a test's shared sync connection can't be.
+            await db.run_sync(_begin_reading)
+            yield db
+        finally:
+            await db.close()
 
     @property
     def run_sync(self) -> Callable[..., Any]:

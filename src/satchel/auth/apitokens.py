@@ -117,17 +117,18 @@ async def user_for_bearer(auth: Auth, authorization: str) -> Any:
     if lookup is None:
         return None
     now = dt.datetime.now(dt.UTC)
-    async with auth.session() as db:
+    async with auth.reading() as db:
         row = (await db.execute(queries.token_with_user(auth.user_model, lookup))).first()
-        if row is None:
-            return None
-        token, user = row
-        if not verify_api_token(text, token.token_hash):
-            return None
-        if not token.is_usable(now) or not user.is_active:
-            return None
-        last = token.last_used_at
-        if last is None or now - last > LAST_USED_RESOLUTION:
+    if row is None:
+        return None
+    token, user = row
+    if not verify_api_token(text, token.token_hash):
+        return None
+    if not token.is_usable(now) or not user.is_active:
+        return None
+    last = token.last_used_at
+    if last is None or now - last > LAST_USED_RESOLUTION:
+        async with auth.session() as db:  # a write of its own, at most once a minute
             await db.execute(
                 update(ApiToken)
                 .where(ApiToken.id == token.id)

@@ -236,12 +236,8 @@ class Auth(Accounts):
         return user
 
     async def _fetch(self, user_id: Any) -> Any:
-        database = self.database
-        db = database.new_async_session()
-        try:
+        async with self.reading() as db:
             return (await db.execute(queries.by_id(self.user_model, user_id))).scalar()
-        finally:
-            await db.close()
 
     async def load_permissions(self, user: Any) -> frozenset[str]:
         """Load (once per user object) and return the codenames ``user`` has (one query).
@@ -253,7 +249,7 @@ class Auth(Accounts):
             return loaded
         found: frozenset[str] = frozenset()
         if not user.is_superuser and user.is_active:
-            async with self.session() as db:
+            async with self.reading() as db:
                 found = frozenset(await db.scalars(queries.permission_codenames(user.id)))
         user._satchel_permissions = found
         return found
