@@ -168,27 +168,19 @@ def build_module(auth: Auth) -> Module:
     module = Module("auth", prefix=auth.prefix, root_path=PACKAGE_DIR, static_folder=None)
     views = AccountViews(auth)
     resets = ResetViews(auth, views)
-    module.add_route("/login", views.login, ["GET", "POST"], name="login")
-    module.add_route("/logout", views.logout, ["POST"], name="logout")
-    module.add_route(
-        "/password/change",
-        login_required(views.password_change),
-        ["GET", "POST"],
-        name="password_change",
-    )
-    module.add_route(
-        "/password/change/done",
-        login_required(views.password_change_done),
-        ["GET"],
-        name="password_change_done",
-    )
-    module.add_route("/password/reset", resets.request, ["GET", "POST"], name="password_reset")
-    module.add_route(
-        "/password/reset/{token}",
-        resets.confirm,
-        ["GET", "POST"],
-        name="password_reset_confirm",
-    )
+    pages: list[tuple[str, Any, list[str], str]] = [
+        ("/login", views.login, ["GET", "POST"], "login"),
+        ("/logout", views.logout, ["POST"], "logout"),
+        ("/password/change", login_required(views.password_change), ["GET", "POST"],
+         "password_change"),
+        ("/password/change/done", login_required(views.password_change_done), ["GET"],
+         "password_change_done"),
+        ("/password/reset", resets.request, ["GET", "POST"], "password_reset"),
+        ("/password/reset/{token}", resets.confirm, ["GET", "POST"], "password_reset_confirm"),
+    ]  # fmt: skip
+    for path, handler, methods, name in pages:
+        # Pages for people, not API operations: kept out of the OpenAPI schema.
+        module.add_route(path, handler, methods, name=name, include_in_schema=False)
     return module
 
 
