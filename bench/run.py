@@ -575,7 +575,11 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(results, args)
     print(f"\n{table}\n\n({time.monotonic() - started:.0f}s)")
     if args.write_results:
-        RESULTS_FILE.write_text(f"{RESULTS_INTRO}\n{table}\n")
+        # Keep the other benchmarks' sections ("## Page", "## Database", ...).
+        existing = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else ""
+        start = existing.find("\n## ")
+        rest = existing[start:] if start >= 0 else ""
+        RESULTS_FILE.write_text(f"{RESULTS_INTRO}\n{table}\n{rest}")
         print(f"wrote {RESULTS_FILE.relative_to(REPO_DIR)}")
     failed = [r.spec.name for r in results if r.failed]
     skipped = [r.spec.name for r in results if r.skipped]
