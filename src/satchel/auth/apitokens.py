@@ -118,7 +118,8 @@ async def user_for_bearer(auth: Auth, authorization: str) -> Any:
         return None
     now = dt.datetime.now(dt.UTC)
     async with auth.reading() as db:
-        row = (await db.execute(queries.token_with_user(auth.user_model, lookup))).first()
+        query = queries.token_and_user(auth.user_model)
+        row = (await db.execute(query, {"lookup_id": lookup})).first()
     if row is None:
         return None
     token, user = row

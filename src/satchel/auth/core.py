@@ -237,7 +237,8 @@ class Auth(Accounts):
 
     async def _fetch(self, user_id: Any) -> Any:
         async with self.reading() as db:
-            return (await db.execute(queries.by_id(self.user_model, user_id))).scalar()
+            query = queries.user_by_id(self.user_model)
+            return (await db.execute(query, {"user_id": user_id})).scalar()
 
     async def load_permissions(self, user: Any) -> frozenset[str]:
         """Load (once per user object) and return the codenames ``user`` has (one query).
@@ -250,7 +251,8 @@ class Auth(Accounts):
         found: frozenset[str] = frozenset()
         if not user.is_superuser and user.is_active:
             async with self.reading() as db:
-                found = frozenset(await db.scalars(queries.permission_codenames(user.id)))
+                rows = await db.execute(queries.user_codenames(), {"user_id": user.id})
+                found = frozenset(rows.scalars())
         user._satchel_permissions = found
         return found
 

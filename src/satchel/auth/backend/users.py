@@ -1,14 +1,17 @@
 """The queries behind accounts, built as SQLAlchemy statements.
 
 Each function returns a statement, so the same query runs from async code (views, the
-request's user) and sync code (the CLI, scripts) alike.
+request's user) and sync code (the CLI, scripts) alike. The queries every request may run
+(the user by id, a token with its user, a user's permissions) are built once per model
+with bound parameters: building a SQLAlchemy statement costs more than running it.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.sql.dml import Update
 
 from satchel.auth.models import (
@@ -47,6 +50,28 @@ def by_id(user_model: type[Any], user_id: Any) -> Select[Any]:
     return select(user_model).where(user_model.id == user_id)
 
 
+@functools.cache
+def user_by_id(user_model: type[Any]) -> Select[Any]:
+    """Return the query for the user whose id is the ``user_id`` parameter (built once)."""
+    return select(user_model).where(user_model.id == bindparam("user_id"))
+
+
+@functools.cache
+def token_and_user(user_model: type[Any]) -> Select[Any]:
+    """Return the query for a token (``lookup_id`` parameter) with its user (built once)."""
+    return (
+        select(ApiToken, user_model)
+        .join(user_model, user_model.id == ApiToken.user_id)
+        .where(ApiToken.lookup_id == bindparam("lookup_id"))
+    )
+
+
+@functools.cache
+def user_codenames() -> Select[Any]:
+    """Return :func:`permission_codenames` for the ``user_id`` parameter (built once)."""
+    return permission_codenames(bindparam("user_id"))
+
+
 def permission_codenames(user_id: Any) -> Select[Any]:
     """Return the query for every codename the user has, directly or through a group."""
     direct = select(user_permissions.c.permission_id).where(user_permissions.c.user_id == user_id)
@@ -81,5 +106,8 @@ __all__ = [
     "by_login",
     "permission_codenames",
     "set_columns",
+    "token_and_user",
     "token_with_user",
+    "user_by_id",
+    "user_codenames",
 ]
