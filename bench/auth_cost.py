@@ -11,6 +11,8 @@ the numbers are the framework's own work plus the database round trips. Rows:
 - ``logged in (cookie)``: the session names a user: one SELECT by primary key.
 - ``logged in (bearer token)``: one SELECT joining the token and its user.
 - ``plain page, logged in``: a page that never uses the user (it is loaded anyway).
+- ``for scale``: an anonymous page whose handler runs one query through the request's
+  ``AsyncSession``: what the user's one query should be compared with.
 
 Then the login POST rate with the default argon2id parameters (t=2, m=64 MiB, p=1), one
 at a time and with 8 in flight (argon2 releases the GIL, so the thread pool spreads
@@ -32,10 +34,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from satchel import App, Request  # noqa: E402
-from satchel.auth import Auth, LoginLimits  # noqa: E402
+from satchel.auth import Auth, LoginLimits, User  # noqa: E402
 from satchel.auth.migrate import migrate  # noqa: E402
 from satchel.db import Database  # noqa: E402
 
@@ -55,6 +58,11 @@ def build(url: str) -> tuple[App, Auth, Database]:
     @app.get("/plain")
     async def plain() -> str:
         return "plain"
+
+    @app.get("/query")
+    async def one_query(session: AsyncSession) -> str:
+        # A page with one query of its own: what any database-backed page costs.
+        return str(await session.scalar(select(User.id).limit(1)))
 
     return app, auth, db
 
@@ -168,6 +176,7 @@ async def main_async(args: argparse.Namespace) -> None:
             ),
             ("plain page, anonymous", ("GET", "/plain")),
             ("plain page, logged in", ("GET", "/plain", logged_in)),
+            ("for scale: anonymous page running one query", ("GET", "/query")),
         ]
         print(
             f"\ndatabase: {db.url.get_backend_name()}, {args.requests} requests a row, in-process ASGI\n"
