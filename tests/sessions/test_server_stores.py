@@ -320,7 +320,9 @@ def test_expired_session_is_empty(backend, make_app, store_of):
 @pytest.mark.parametrize(
     "mangle",
     [
-        pytest.param(lambda c: c[:-1] + ("A" if c[-1] != "A" else "B"), id="bit-flip"),
+        # Not the last character: its low bits are base64 padding, so changing only
+        # them can leave the decoded signature the same.
+        pytest.param(lambda c: c[:-5] + ("A" if c[-5] != "A" else "Q") + c[-4:], id="bit-flip"),
         pytest.param(lambda c: c[:20], id="truncated"),
         pytest.param(lambda c: "x" * 43, id="unsigned-guess"),
         pytest.param(lambda c: c + "." + "y" * 9000, id="huge"),
