@@ -258,7 +258,7 @@ def target_lines(by_name: dict[str, Result]) -> list[str]:
 
 def render_table(results: list[Result], args: argparse.Namespace) -> str:
     by_name = {r.app.name: r for r in results}
-    header = core.header_line(args).replace("granian", f"PostgreSQL, pool of 4 · granian", 1)
+    header = core.header_line(args).replace("granian", "PostgreSQL, pool of 4 · granian", 1)
     lines = [
         header,
         "",

@@ -15,9 +15,8 @@ import urllib.request
 from typing import Any
 
 import psycopg
-from setup import FORTUNES, _libpq_url
-
 from _db_common import ADDITIONAL_FORTUNE, WORLD_ROWS
+from setup import FORTUNES, _libpq_url
 
 HTML_TYPE = "text/html; charset=utf-8"
 # query string -> how many rows the answer must have

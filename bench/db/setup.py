@@ -86,7 +86,7 @@ def ensure(url: str = DATABASE_URL, *, verbose: bool = True) -> None:
         )
         count, distinct, low, high, low_n, high_n = cur.fetchone()  # type: ignore[misc]
         if (count, distinct, low, high) != (WORLD_ROWS, WORLD_ROWS, 1, WORLD_ROWS) or not (
-            1 <= low_n and high_n <= WORLD_ROWS
+            low_n >= 1 and high_n <= WORLD_ROWS
         ):
             cur.execute("TRUNCATE world")
             with cur.copy("COPY world (id, randomnumber) FROM STDIN") as copy:

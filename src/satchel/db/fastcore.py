@@ -16,11 +16,13 @@ none); ``info`` and other attributes of the DBAPI connection need the connection
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.ext.asyncio.base import asyncstartablecontext
 
 from satchel.db.fastpath import (
     FastResult,
@@ -64,13 +66,13 @@ class FastAsyncConnection(AsyncConnection):
                 raise sa_exc.ResourceClosedError("This connection is closed")
             await AsyncConnection.start(self)
             self._stage = _TAKEN
-        return self.sync_connection  # type: ignore[return-value]
+        return self._proxied
 
     @property
     def _proxied(self) -> Connection:
         if self.sync_connection is None:
             self._not_taken()
-        return self.sync_connection  # type: ignore[return-value]
+        return self.sync_connection
 
     def _not_taken(self) -> NoReturn:
         if self._stage == _CLOSED:
@@ -82,14 +84,14 @@ class FastAsyncConnection(AsyncConnection):
 
     # -- the fast path ---------------------------------------------------------------
 
-    async def execute(  # type: ignore[override]
+    async def execute(
         self,
         statement: Any,
         parameters: Any = None,
         *,
         execution_options: Any = None,
     ) -> Any:
-        """Execute ``statement``: a plain read on the fast path, anything else as SQLAlchemy does."""
+        """Execute ``statement``: a plain read fast, anything else as SQLAlchemy does."""
         if not execution_options and not isinstance(parameters, list):
             rows, plan = await self._fast(statement, parameters)
             if plan is not None:
@@ -172,10 +174,17 @@ class FastAsyncConnection(AsyncConnection):
         await self._take()
         return await super().exec_driver_sql(*args, **kw)
 
-    async def stream(self, *args: Any, **kw: Any) -> Any:
+    @asyncstartablecontext
+    async def stream(
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
+    ) -> AsyncIterator[Any]:
         """Execute and stream the rows (on the pooled connection)."""
         await self._take()
-        return await super().stream(*args, **kw)
+        streaming = AsyncConnection.stream(
+            self, statement, parameters, execution_options=execution_options
+        )
+        async with streaming as result:
+            yield result
 
     async def run_sync(self, fn: Any, *args: Any, **kw: Any) -> Any:
         """Run ``fn(sync_connection, ...)`` on the pooled connection."""
@@ -222,6 +231,10 @@ class FastAsyncConnection(AsyncConnection):
     def dialect(self) -> Any:
         """The engine's dialect."""
         return self.sync_engine.dialect
+
+    @dialect.setter
+    def dialect(self, value: Any) -> None:
+        self._proxied.dialect = value
 
     @property
     def default_isolation_level(self) -> Any:

@@ -62,13 +62,13 @@ _MISSING = object()
 class Plan:
     """A read statement compiled for one dialect: SQL, parameter order, result columns."""
 
-    __slots__ = ("compiled", "sql", "names", "processors", "columns", "metadata", "entity")
+    __slots__ = ("columns", "compiled", "entity", "metadata", "names", "processors", "sql")
 
     def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
         self.compiled = compiled
         self.sql: str = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        bind_processors = compiled._bind_processors
+        bind_processors: Mapping[str, Any] = compiled._bind_processors
         self.processors: tuple[Callable[[Any], Any] | None, ...] = tuple(
             bind_processors.get(name) for name in self.names
         )
@@ -103,7 +103,7 @@ class Plan:
 class _Plans:
     """The plans of one dialect: by statement object (weakly), then by cache key."""
 
-    __slots__ = ("by_statement", "by_key")
+    __slots__ = ("by_key", "by_statement")
 
     def __init__(self) -> None:
         self.by_statement: weakref.WeakKeyDictionary[ClauseElement, tuple[Any, Any]] = (
@@ -140,7 +140,7 @@ def plan_for(
     cache_key = statement._generate_cache_key()
     if cache_key is None:  # SQLAlchemy cannot cache it either
         return None
-    plan = plans.by_key.get(cache_key.key, _MISSING)
+    plan: Any = plans.by_key.get(cache_key.key, _MISSING)
     if plan is _MISSING:
         plan = _compile(statement, dialect, cache_key)
         plans.by_key[cache_key.key] = plan
@@ -230,6 +230,11 @@ async def fetch(connection: Connection, adapter: Any, plan: Plan, args: list[Any
     except Exception as exc:
         await greenlet_spawn(_translate, connection, adapter, exc, plan.sql, args)
         raise  # pragma: no cover - _translate always raises
+    except BaseException as exc:
+        # Cancelled mid-statement: the driver may still be waiting for the answer, so
+        # the connection must never serve anyone again (SQLAlchemy does the same).
+        connection.invalidate(exc)
+        raise
 
 
 async def fetch_borrowed(engine: Engine, plan: Plan, args: list[Any]) -> list[Any]:
@@ -241,14 +246,19 @@ async def fetch_borrowed(engine: Engine, plan: Plan, args: list[Any]) -> list[An
     """
     fairy = await greenlet_spawn(engine.raw_connection)
     try:
-        adapter = fairy.dbapi_connection
+        adapter: Any = fairy.dbapi_connection
         try:
             return await adapter._connection.fetch(plan.sql, *args)  # type: ignore[no-any-return]
         except Exception as exc:
             await greenlet_spawn(_translate_borrowed, engine, fairy, adapter, exc)
             raise  # pragma: no cover - _translate_borrowed always raises
+        except BaseException as exc:
+            fairy.invalidate(exc)  # cancelled mid-statement: see fetch()
+            raise
     finally:
-        await greenlet_spawn(fairy.close)
+        # No greenlet needed: a borrowed connection never begins a transaction, so
+        # giving it back (a no-op rollback, a queue put) does no I/O.
+        fairy.close()
 
 
 def _translate_borrowed(engine: Engine, fairy: Any, adapter: Any, exc: Exception) -> None:
@@ -295,8 +305,8 @@ __all__ = [
     "Plan",
     "driver_connection",
     "engine_ready",
-    "fetch_borrowed",
     "fetch",
+    "fetch_borrowed",
     "is_plain_read",
     "needs_begin",
     "plan_for",

@@ -54,7 +54,7 @@ _PLAIN: weakref.WeakKeyDictionary[Mapper[Any], bool] = weakref.WeakKeyDictionary
 class _Entity:
     """How rows of one plan become instances of one mapped class."""
 
-    __slots__ = ("mapper", "identity_class", "keys", "pk_index", "manager", "metadata")
+    __slots__ = ("identity_class", "keys", "manager", "mapper", "metadata", "pk_index")
 
     def __init__(self, mapper: Mapper[Any], columns: list[Any]) -> None:
         self.mapper = mapper
@@ -185,9 +185,7 @@ def _instances(session: Session, entity: _Entity, rows: list[Any], plan: Plan) -
             continue
         instance = new_instance()
         state = instance_state(instance)
-        dict_ = state.dict
-        for k, value in zip(keys, values, strict=True):
-            dict_[k] = value
+        state.dict.update(zip(keys, values, strict=True))
         state.key = key
         state.identity_token = None
         state.session_id = session_id
@@ -233,7 +231,7 @@ class FastAsyncSession(GuardedAsyncSession):
             return None
         return await fetch(connection, adapter, plan, args, begin)
 
-    async def get(  # type: ignore[override]
+    async def get(
         self,
         entity: Any,
         ident: Any,
@@ -274,7 +272,7 @@ class FastAsyncSession(GuardedAsyncSession):
             **kw,
         )
 
-    async def execute(  # type: ignore[override]
+    async def execute(
         self,
         statement: Any,
         params: Any = None,
@@ -285,11 +283,11 @@ class FastAsyncSession(GuardedAsyncSession):
     ) -> Any:
         """Execute ``statement``; a plain ``select(Model)`` read takes the fast path."""
         bind = self.sync_session.bind
-        if not (execution_options or bind_arguments or kw) and bind is not None:
-            if not isinstance(params, list):
-                result = await self._fast_select(statement, params, bind.dialect)
-                if result is not None:
-                    return result
+        fast = not (execution_options or bind_arguments or kw or isinstance(params, list))
+        if fast and bind is not None:
+            result = await self._fast_select(statement, params, bind.dialect)
+            if result is not None:
+                return result
         extra: dict[str, Any] = {} if execution_options is None else {
             "execution_options": execution_options
         }  # fmt: skip
@@ -316,11 +314,11 @@ class FastAsyncSession(GuardedAsyncSession):
         instances = _instances(self.sync_session, entity, rows, plan)
         return FastResult(entity.metadata, [(obj,) for obj in instances])
 
-    async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:  # type: ignore[override]
+    async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Execute ``statement`` and return the first column of each row."""
         return (await self.execute(statement, params, **kw)).scalars()
 
-    async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:  # type: ignore[override]
+    async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Execute ``statement`` and return the first column of the first row."""
         return (await self.execute(statement, params, **kw)).scalar()
 
