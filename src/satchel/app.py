@@ -251,7 +251,7 @@ class App(Scaffold):
             name,
             "http",
             None,
-            {"include_in_schema": False},
+            {"include_in_schema": False, "static": True},
         )
         self._add_route(spec, "", "", chain, exact_name=True)
 

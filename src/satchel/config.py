@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     #: Where the Redis store keeps sessions: ``<prefix><sha256 of the key>``.
     session_redis_prefix: str = "satchel:session:"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Where login throttling counts attempts: "redis" shares them across workers.
+    auth_throttle_store: Literal["memory", "redis"] = "memory"
 
     # -- forms and uploads -----------------------------------------------------------
     max_form_fields: int = Field(1000, gt=0)
