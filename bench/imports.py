@@ -14,7 +14,14 @@ import subprocess
 import sys
 import time
 
-MODULES = ["satchel", "flask", "starlette.applications", "falcon", "fastapi", "django.core.handlers.wsgi"]
+MODULES = [
+    "satchel",
+    "flask",
+    "starlette.applications",
+    "falcon",
+    "fastapi",
+    "django.core.handlers.wsgi",
+]
 
 
 def once(code: str) -> float:
