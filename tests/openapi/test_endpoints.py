@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from satchel import App
+from satchel import App, ImproperlyConfigured
 from satchel.openapi import docs as docs_module
 from satchel.openapi import endpoints
 from satchel.testing import TestClient
@@ -68,6 +68,26 @@ def test_urls_can_be_renamed_or_turned_off() -> None:
     client = TestClient(make_app(debug=True, openapi_url=None))
     assert client.get("/openapi.json").status_code == 404
     assert client.get("/docs").status_code == 404
+
+
+def test_an_app_route_on_the_same_path_is_a_clear_error() -> None:
+    app = make_app(debug=True)
+
+    @app.get("/docs")
+    async def my_docs() -> str:
+        return "mine"
+
+    with pytest.raises(ImproperlyConfigured, match="docs_url to another path"):
+        app.freeze()
+    app = make_app(debug=True, docs_url="/api-docs")
+
+    @app.get("/docs")
+    async def my_docs_again() -> str:
+        return "mine"
+
+    client = TestClient(app)
+    assert client.get("/docs").text == "mine"
+    assert client.get("/api-docs").status_code == 200
 
 
 def test_schema_is_generated_once_and_served_as_cached_bytes(
@@ -198,7 +218,7 @@ def _imports_after(code: str) -> set[str]:
 
 def test_generator_loads_on_first_schema_request_only() -> None:
     setup = f"""
-        from satchel import App
+        from satchel import App, ImproperlyConfigured
         from satchel.testing import TestClient
         app = App(debug=True, secret_key={SECRET!r})
 
@@ -219,7 +239,7 @@ def test_generator_loads_on_first_schema_request_only() -> None:
 def test_nothing_is_loaded_when_the_schema_is_off() -> None:
     loaded = _imports_after(
         f"""
-        from satchel import App
+        from satchel import App, ImproperlyConfigured
         app = App(secret_key={SECRET!r})
         app.freeze()
         """
@@ -232,7 +252,7 @@ def test_nothing_is_loaded_when_the_schema_is_off() -> None:
 
 APP_SOURCE = """
 from pydantic import BaseModel
-from satchel import App
+from satchel import App, ImproperlyConfigured
 
 app = App(title="CLI API")  # not in debug: the command works all the same
 

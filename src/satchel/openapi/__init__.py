@@ -12,8 +12,10 @@ when the schema is first asked for.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from satchel.exceptions import ImproperlyConfigured
 from satchel.openapi.registry import (
     OpenAPIConfig,
     api_key_header_scheme,
@@ -37,6 +39,13 @@ def install(app: Any) -> None:
     # Imported here: apps that serve no schema never load the endpoints.
     from satchel.openapi.endpoints import docs_asset, docs_endpoint, schema_endpoint
 
+    taken = set(_declared_get_paths(app, ""))
+    for setting, url in (("openapi_url", openapi_url), ("docs_url", settings.docs_url)):
+        if url and url.rstrip("/") in taken:
+            raise ImproperlyConfigured(
+                f"the app has its own GET route at {url!r}, which the OpenAPI battery serves "
+                f"too: set {setting} to another path, or to None to turn it off"
+            )
     app.add_route(
         openapi_url, schema_endpoint(app), ["GET"], name="openapi_schema", include_in_schema=False
     )
@@ -56,6 +65,16 @@ def install(app: Any) -> None:
             ["GET"],
             name="openapi_docs_asset",
             include_in_schema=False,
+        )
+
+
+def _declared_get_paths(scaffold: Any, prefix: str) -> Iterator[str]:
+    for spec in scaffold.route_specs:
+        if "GET" in spec.methods:
+            yield (prefix + spec.path).rstrip("/")
+    for module, override in scaffold.modules:
+        yield from _declared_get_paths(
+            module, prefix + (override if override is not None else module.prefix)
         )
 
 
