@@ -398,3 +398,28 @@ async def test_core_streaming_and_run_sync_take_the_connection(engine: Any) -> N
         )
         assert count == 5
     assert checked_out(engine) == 0
+
+
+async def test_engine_listeners_see_every_statement(
+    maker: Any, engine: Any, spy: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        async with maker() as session:
+            await session.get(FpThing, 1)  # no transaction yet: would borrow
+            thing = await session.get(FpThing, 2)
+            assert thing is not None
+            thing.count = 7
+            await session.get(FpThing, 3)  # in the transaction the flush began
+            await session.rollback()
+        async with engine.connect() as conn:
+            await conn.execute(select(THING.c.id))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    assert spy == []
+    assert sum("FROM fpt_thing" in s for s in seen) == 4

@@ -185,7 +185,9 @@ def driver_connection(connection: Connection) -> Any:
     (so the N+1 detector and SQL logging see every statement), and no execution
     options that change SQL.
     """
-    if connection._has_events or connection._echo or connection.invalidated:
+    if connection._has_events or connection.engine._has_events or connection._echo:
+        return None
+    if connection.invalidated:
         return None
     if connection.dialect.driver != "asyncpg":
         return None
